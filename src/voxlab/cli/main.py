@@ -1,0 +1,120 @@
+"""The ``voxlab`` command: one typer app, one module per command group.
+
+Each command module exposes ``register(app)``; :data:`COMMAND_MODULES` lists them. Commands
+stay thin: they parse arguments, call library functions and print. Every
+:class:`~voxlab.errors.VoxlabError` becomes one clear line on stderr and exit code 2
+(1 is reserved for "some items failed" in batch commands); ``--verbose`` shows the
+traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from voxlab._version import __version__
+from voxlab.errors import VoxlabError
+
+#: Modules under ``voxlab.cli`` that add commands; each defines ``register(app)``.
+COMMAND_MODULES = [
+    "info",
+]
+
+app = typer.Typer(
+    name="voxlab",
+    help=(
+        "voxlab: make synthetic speech, catch it, mark it, measure it.\n\n"
+        "Run `voxlab COMMAND --help` for the options of each command."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"verbose": False}
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"voxlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show full tracebacks and debug logs on errors."
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Print the voxlab version and exit.",
+    ),
+) -> None:
+    _state["verbose"] = verbose
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+
+
+def is_verbose() -> bool:
+    """Whether ``--verbose`` was given on the command line."""
+    return _state["verbose"]
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"voxlab.cli.{name}")
+        module.register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code instead of raising ``SystemExit``.
+
+    Args:
+        argv: Arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        The process exit code: 0 success, 1 some items failed, 2 usage or user error.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = app(args=args, prog_name="voxlab", standalone_mode=False)
+    except SystemExit as exc:  # typer.Exit and friends
+        return int(exc.code or 0)
+    except VoxlabError as exc:
+        if _state["verbose"]:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors carry their own exit codes
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            typer.echo("aborted", err=True)
+            return 1
+        if _state["verbose"]:
+            raise
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {exc} (rerun with --verbose for the traceback)",
+            err=True,
+        )
+        return 3
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
