@@ -85,10 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         The process exit code: 0 success, 1 some items failed, 2 usage or user error.
     """
     args = sys.argv[1:] if argv is None else argv
+    _state["verbose"] = False
     try:
-        code = app(args=args, prog_name="voxlab", standalone_mode=False)
-    except SystemExit as exc:  # typer.Exit and friends
-        return int(exc.code or 0)
+        # Standalone mode prints usage errors itself and exits with click's codes (2).
+        app(args=args, prog_name="voxlab", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except VoxlabError as exc:
         if _state["verbose"]:
             raise
@@ -97,23 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
-    except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("aborted", err=True)
-            return 1
+    except Exception as exc:
         if _state["verbose"]:
             raise
         typer.echo(
-            f"error: unexpected {type(exc).__name__}: {exc} (rerun with --verbose for the traceback)",
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            "(rerun with --verbose for the traceback, and please report it)",
             err=True,
         )
         return 3
-    return code if isinstance(code, int) else 0
+    return 0
 
 
 if __name__ == "__main__":

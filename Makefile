@@ -1,0 +1,40 @@
+# voxlab: `make demo` and `make test` work on a fresh machine (they install on first use).
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.voxlab-installed
+FIXTURES  := $(abspath ../shared/fixtures)
+# Published checkpoints from ../shared (when present) are found without downloading.
+MODEL_DIR := $(if $(wildcard $(FIXTURES)/pretrained),$(FIXTURES)/pretrained,)
+export VOXLAB_MODEL_DIR ?= $(MODEL_DIR)
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-fast lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install.sh
+	bash scripts/install.sh
+	touch $@
+
+demo: $(STAMP)
+	$(PY) -m voxlab demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache build dist src/*.egg-info

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Build .venv with everything voxlab and its tests need; idempotent.
+# Debian packages (espeak-ng for stand-in speech) come through apt-get when run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+
+need_apt=()
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> apt-get install ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "warning: ${need_apt[*]} missing and not root: tests that need espeak-ng will skip" >&2
+  fi
+fi
+
+unset PYTHONDONTWRITEBYTECODE
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+echo "==> pip: build tools (pyworld needs setuptools<81)"
+"${PIP[@]}" install -q --upgrade pip "setuptools<81" wheel
+echo "==> pip: torch==2.13.0 (CPU build) before anything that depends on torch"
+"${PIP[@]}" install -q "torch==2.13.0"
+echo "==> pip: voxlab with its dev extras"
+"${PIP[@]}" install -q -e ".[dev]"
+"$VENV/bin/python" -c "import voxlab, torch, pyworld; print('voxlab', voxlab.__version__, 'torch', torch.__version__)"
