@@ -21,6 +21,7 @@ from voxlab.errors import VoxlabError
 #: Modules under ``voxlab.cli`` that add commands; each defines ``register(app)``.
 COMMAND_MODULES = [
     "info",
+    "detect",
 ]
 
 app = typer.Typer(

@@ -1,0 +1,157 @@
+"""Per-file detection results and the writers that stream them to disk (resumable)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from voxlab.errors import ConfigError
+
+#: Columns of CSV output and of the table, in order.
+CSV_COLUMNS = [
+    "path", "status", "score", "p_spoof", "verdict", "duration", "model", "policy",
+    "score_min", "logit_spoof", "logit_bonafide", "error",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The score of one model input (a window) with the seconds of audio it covers."""
+
+    start: float
+    end: float
+    score: float
+    p_spoof: float
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    """What a countermeasure says about one file or array.
+
+    Attributes:
+        path: The file, or ``None`` for arrays.
+        status: ``"ok"`` or ``"error"``.
+        score: Bona fide logit (ASVspoof convention: higher = more bona fide); for several
+            windows, the bona fide entry of the mean logits.
+        logits: ``[spoof, bona fide]`` logits (mean over windows).
+        p_spoof: Softmax probability of the spoof class from ``logits`` (uncalibrated).
+        verdict: ``"bonafide"`` when ``score >= threshold`` (or, with no threshold, when the
+            bona fide logit exceeds the spoof logit), else ``"spoof"``.
+        threshold: The threshold used on ``score`` (``None``: logit comparison).
+        duration: Seconds of audio in the file.
+        model: Model name.
+        policy: Input policy (``official``, ``full``, ``windows``).
+        score_min: Bona fide logit of the most-spoof window (equals ``score`` for one input).
+        segments: Per-window scores when asked for.
+        error: The error message when ``status == "error"``.
+    """
+
+    path: str | None
+    status: str
+    score: float | None = None
+    logits: list[float] | None = None
+    p_spoof: float | None = None
+    verdict: str | None = None
+    threshold: float | None = None
+    duration: float | None = None
+    model: str | None = None
+    policy: str | None = None
+    score_min: float | None = None
+    segments: list[Segment] | None = field(default=None)
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, path: str, error: str, *, model: str | None = None) -> DetectionResult:
+        """An error row for ``path``."""
+        return cls(path=path, status="error", error=error, model=model)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (segments as dicts, no NaN)."""
+        out = asdict(self)
+        if self.segments is None:
+            out.pop("segments")
+        return out
+
+    def to_row(self) -> dict[str, Any]:
+        """Flat dict for CSV and tables (logits split into two columns)."""
+        row = self.to_dict()
+        logits = row.pop("logits") or [None, None]
+        row["logit_spoof"], row["logit_bonafide"] = logits
+        row.pop("segments", None)
+        return row
+
+
+def softmax_p_spoof(logits: Iterable[float]) -> float:
+    """Probability of the spoof class from ``[spoof, bona fide]`` logits (stable softmax)."""
+    spoof, bona = (float(v) for v in logits)
+    return 1.0 / (1.0 + math.exp(min(bona - spoof, 700.0)))
+
+
+class ResultWriter:
+    """Streams results to a JSONL or CSV file as they come, flushing each row.
+
+    A crash keeps every row written so far. With ``resume=True`` the file is appended to and
+    :attr:`done` holds the paths that already have an ``ok`` row (error rows are retried;
+    readers take the last row per path).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, fmt: str | None = None, resume: bool = False):
+        self.path = Path(path)
+        self.fmt = fmt or ("csv" if self.path.suffix.lower() == ".csv" else "jsonl")
+        if self.fmt not in ("jsonl", "csv"):
+            raise ConfigError(f"--out writes jsonl or csv, not {self.fmt!r}")
+        self.done: set[str] = read_done(self.path, self.fmt) if resume else set()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        exists = resume and self.path.exists() and self.path.stat().st_size > 0
+        self._handle: TextIO = open(self.path, "a" if resume else "w", encoding="utf-8", newline="")
+        self._csv = None
+        if self.fmt == "csv":
+            self._csv = csv.DictWriter(self._handle, CSV_COLUMNS, extrasaction="ignore")
+            if not exists:
+                self._csv.writeheader()
+
+    def write(self, result: DetectionResult) -> None:
+        """Append one row and flush it to disk."""
+        if self._csv is not None:
+            self._csv.writerow(result.to_row())
+        else:
+            self._handle.write(json.dumps(result.to_dict()) + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._handle.close()
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_done(path: Path, fmt: str) -> set[str]:
+    """Paths whose last row in an earlier output file has status ``ok``."""
+    if not path.exists():
+        return set()
+    last: dict[str, str] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        if fmt == "csv":
+            for row in csv.DictReader(handle):
+                last[row["path"]] = row["status"]
+        else:
+            for line in handle:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:  # a row cut short by a crash: redo that file
+                    continue
+                last[row["path"]] = row["status"]
+    return {p for p, status in last.items() if status == "ok"}
