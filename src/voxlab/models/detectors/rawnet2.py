@@ -136,8 +136,9 @@ def mel_sinc_filters(*, n_filters: int, kernel_size: int, sample_rate: int) -> T
     lowest and highest bin frequency of a 512-point FFT grid (0 Hz and ``sample_rate // 2``);
     filter ``i`` is the ideal band-pass ``[edge_i, edge_{i+1}]`` (difference of two
     low-pass sincs) times a symmetric Hamming window. An even ``kernel_size`` is made odd.
-    Computed in float64 and returned as float32 (the official code mixes float32 and
-    float64; the taps agree to ~1e-7).
+    The sinc arguments and values are evaluated in float32, as the official code does
+    (its time support is a float32 tensor), the rest in float64; the float32 result matches
+    the official filters to ~1e-8.
 
     Args:
         n_filters: Number of filters.
@@ -155,13 +156,15 @@ def mel_sinc_filters(*, n_filters: int, kernel_size: int, sample_rate: int) -> T
     freqs = int(sample_rate / 2) * np.linspace(0.0, 1.0, nfft // 2 + 1)
     mel = _hz_to_mel(freqs)
     edges = _mel_to_hz(np.linspace(mel.min(), mel.max(), n_filters + 1))
-    support = np.arange(-(taps - 1) / 2, (taps - 1) / 2 + 1)
+    support = np.arange(-(taps - 1) / 2, (taps - 1) / 2 + 1, dtype=np.float32)
     window = np.hamming(taps)
     bank = np.empty((n_filters, taps), dtype=np.float64)
     for i in range(n_filters):
         f_low, f_high = edges[i], edges[i + 1]
-        high = (2 * f_high / sample_rate) * np.sinc(2 * f_high * support / sample_rate)
-        low = (2 * f_low / sample_rate) * np.sinc(2 * f_low * support / sample_rate)
+        arg_high = np.float32(2 * f_high) * support / np.float32(sample_rate)
+        arg_low = np.float32(2 * f_low) * support / np.float32(sample_rate)
+        high = (2 * f_high / sample_rate) * np.sinc(arg_high).astype(np.float64)
+        low = (2 * f_low / sample_rate) * np.sinc(arg_low).astype(np.float64)
         bank[i] = window * (high - low)
     return torch.from_numpy(bank.astype(np.float32)).unsqueeze(1)
 
