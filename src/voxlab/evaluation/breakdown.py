@@ -24,6 +24,7 @@ from voxlab.evaluation.metrics import (
     check_two_class,
     det_from_sorted,
     eer_from_det,
+    n_unique_sorted,
     sort_trials,
 )
 from voxlab.evaluation.tdcf import (
@@ -105,7 +106,10 @@ def _row(
     n_s = int(is_bona.size - n_b)
     row = {"factor": factor, "value": value, "n_bonafide": n_b, "n_spoof": n_s}
     try:
-        check_two_class(sorted_scores[is_bona], sorted_scores[~is_bona], metric="EER")
+        n_unique = n_unique_sorted(sorted_scores)
+        check_two_class(
+            sorted_scores[is_bona], sorted_scores[~is_bona], metric="EER", n_unique=n_unique
+        )
     except MetricError as exc:
         return BreakdownRow(**row, eer=None, note=str(exc))
     det = det_from_sorted(sorted_scores, is_bona, n_b, n_s)
@@ -115,7 +119,7 @@ def _row(
         out["min_dcf"] = min_dcf_from_det(det, options.dcf_cost).dcf
     if (options.tdcf_2019 or options.tdcf_2021) and asv is not None:
         try:
-            if np.unique(sorted_scores).size < 3:
+            if n_unique < 3:
                 raise MetricError("t-DCF needs at least 3 distinct scores")
             op = asv_operating_point(asv, threshold=asv_threshold)
             if options.tdcf_2019:
@@ -134,12 +138,27 @@ def _asv_threshold(asv: AsvScores | None) -> float | None:
     return None if asv is None else asv_operating_point(asv).threshold
 
 
+def _asv_by_attack(asv: AsvScores | None, attacks: np.ndarray) -> dict[str, AsvScores]:
+    """ASV scores restricted to each attack's spoof trials (attacks the ASV file has)."""
+    if asv is None or asv.spoof_attacks is None:
+        return {}
+    names, codes = np.unique(asv.spoof_attacks, return_inverse=True)
+    wanted = set(attacks.tolist())
+    out = {}
+    for code, name in enumerate(names.tolist()):
+        if name in wanted:
+            sel = codes == code
+            out[name] = AsvScores(asv.target, asv.nontarget, asv.spoof[sel], asv.spoof_attacks[sel])
+    return out
+
+
 def per_attack(
     bonafide: np.ndarray,
     spoof: np.ndarray,
     spoof_attacks: np.ndarray,
     *,
     asv: AsvScores | None = None,
+    asv_threshold: float | None = None,
     options: BreakdownOptions = BreakdownOptions(),
 ) -> tuple[BreakdownRow, ...]:
     """Metrics of each attack's spoof trials against all bona fide trials.
@@ -149,6 +168,7 @@ def per_attack(
         spoof: Spoof CM scores.
         spoof_attacks: Attack id of each spoof trial.
         asv: ASV scores for the t-DCF (per attack when they carry attack ids).
+        asv_threshold: The ASV EER threshold if already known (computed when None).
         options: Which metrics to compute.
 
     Returns:
@@ -160,25 +180,26 @@ def per_attack(
     attacks = np.asarray(spoof_attacks, dtype=str)
     if attacks.shape != spoof.shape:
         raise MetricError(f"got {spoof.size} spoof scores but {attacks.size} attack ids")
+    names, codes = np.unique(attacks, return_inverse=True)
     # one global stable sort; each attack's subsequence is then its own stable sort
     all_scores = np.concatenate((bonafide, spoof))
     order = np.argsort(all_scores, kind="stable")
     sorted_scores = all_scores[order]
     is_bona = order < bonafide.size
-    order_attack = np.concatenate((np.full(bonafide.size, ""), attacks))[order]
-    asv_attacks = set() if asv is None or asv.spoof_attacks is None else set(asv.spoof_attacks)
-    asv_threshold = _asv_threshold(asv)
+    sorted_codes = np.concatenate((np.full(bonafide.size, -1), codes))[order]
+    asv_split = _asv_by_attack(asv, names)
+    if asv_threshold is None and asv is not None and (options.tdcf_2019 or options.tdcf_2021):
+        asv_threshold = asv_operating_point(asv).threshold
     rows = []
-    for attack in sorted(set(attacks.tolist())):
-        mask = is_bona | (order_attack == attack)
-        attack_asv = asv.for_attack(attack) if asv is not None and attack in asv_attacks else asv
+    for code, attack in enumerate(names.tolist()):
+        mask = is_bona | (sorted_codes == code)
         rows.append(
             _row(
                 "attack",
                 attack,
                 sorted_scores[mask],
                 is_bona[mask],
-                asv=attack_asv,
+                asv=asv_split.get(attack, asv),
                 asv_threshold=asv_threshold,
                 options=options,
             )

@@ -94,8 +94,20 @@ def split_by_key(
     return bona, spoof
 
 
+def n_unique_sorted(sorted_scores: np.ndarray) -> int:
+    """Number of distinct values of an already sorted array."""
+    if sorted_scores.size == 0:
+        return 0
+    return 1 + int(np.count_nonzero(sorted_scores[1:] != sorted_scores[:-1]))
+
+
 def check_two_class(
-    bonafide: np.ndarray, spoof: np.ndarray, *, metric: str = "the metric", min_unique: int = 2
+    bonafide: np.ndarray,
+    spoof: np.ndarray,
+    *,
+    metric: str = "the metric",
+    min_unique: int = 2,
+    n_unique: int | None = None,
 ) -> None:
     """Raises MetricError when two score sets cannot give a detection metric.
 
@@ -105,6 +117,7 @@ def check_two_class(
         metric: Name of the metric, for the message.
         min_unique: Least number of distinct scores accepted (2: not constant; the
             official t-DCF code demands 3, i.e. soft scores rather than decisions).
+        n_unique: Number of distinct scores if already known (saves a sort).
 
     Raises:
         MetricError: On an empty class or too few distinct scores.
@@ -114,7 +127,8 @@ def check_two_class(
             f"{metric} needs both bona fide and spoof trials; got {bonafide.size} bona fide "
             f"and {spoof.size} spoof"
         )
-    n_unique = np.unique(np.concatenate((bonafide, spoof))).size
+    if n_unique is None:
+        n_unique = np.unique(np.concatenate((bonafide, spoof))).size
     if n_unique < min_unique:
         what = "all scores are equal" if n_unique == 1 else f"only {n_unique} distinct scores"
         raise MetricError(

@@ -30,6 +30,7 @@ from voxlab.evaluation.metrics import (
     det_from_sorted,
     eer_from_det,
     min_cllr,
+    n_unique_sorted,
     sort_trials,
 )
 from voxlab.evaluation.tdcf import (
@@ -240,12 +241,13 @@ def evaluate(
         bad = sorted(set(k[unknown].tolist()))[:5]
         raise MetricError(f"keys must be 'bonafide' or 'spoof'; found {bad}")
     bona, spoof = s[is_bona], s[~is_bona]
-    check_two_class(bona, spoof, metric="evaluation")
+    sorted_scores, sorted_bona = sort_trials(bona, spoof)
+    n_unique = n_unique_sorted(sorted_scores)
+    check_two_class(bona, spoof, metric="evaluation", n_unique=n_unique)
 
     want_2019 = metric_set in ("2019", "all")
     want_2021 = metric_set in ("2021", "all")
     want_5 = metric_set in ("asvspoof5", "all")
-    sorted_scores, sorted_bona = sort_trials(bona, spoof)
     det = det_from_sorted(sorted_scores, sorted_bona, bona.size, spoof.size)
     eer = eer_from_det(det)
     out: dict[str, object] = {}
@@ -256,7 +258,7 @@ def evaluate(
         notes.append("t-DCF not computed: no ASV scores given")
     elif want_2019 or want_2021:
         op = asv_operating_point(asv)
-        check_two_class(bona, spoof, metric="the t-DCF", min_unique=3)
+        check_two_class(bona, spoof, metric="the t-DCF", min_unique=3, n_unique=n_unique)
         if want_2019:
             c1, c2 = legacy_coefficients(op, legacy_cost)
             res = legacy_tdcf_from_det(det, c1, c2)
@@ -290,7 +292,14 @@ def evaluate(
         a = np.asarray(attacks, dtype=str)
         if a.shape != s.shape:
             raise MetricError(f"got {s.size} scores but {a.size} attack ids")
-        attack_rows = per_attack(bona, spoof, a[~is_bona], asv=asv, options=options)
+        attack_rows = per_attack(
+            bona,
+            spoof,
+            a[~is_bona],
+            asv=asv,
+            asv_threshold=None if op is None else op.threshold,
+            options=options,
+        )
     condition_rows: tuple[BreakdownRow, ...] = ()
     if conditions:
         cond = {name: np.asarray(v, dtype=str) for name, v in conditions.items()}
