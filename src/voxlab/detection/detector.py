@@ -138,7 +138,6 @@ class Detector:
             optimize: Use the inference-optimised (numerically equivalent) model.
             **kwargs: Passed to :class:`Detector`.
         """
-        from voxlab import pretrained
         from voxlab.models.checkpoints import load_checkpoint, load_checkpoint_into
         from voxlab.models.registry import available_models, build_model
 
@@ -153,6 +152,8 @@ class Detector:
                     f"{path}: a plain state dict needs --model (one of "
                     f"{', '.join(available_models())})"
                 )
+            from voxlab import pretrained
+
             if model in pretrained.names():
                 return cls.from_pretrained(
                     model, checkpoint=path, threshold=threshold, optimize=optimize, **kwargs

@@ -116,5 +116,7 @@ def build_model(name: str, **overrides: Any) -> nn.Module:
         raise ConfigError(
             f"model {name!r} has no config field(s) {unknown}; valid fields: {sorted(fields)}"
         )
+    # YAML and JSON give lists where the config dataclasses hold tuples.
+    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
     config = dataclasses.replace(spec.default_config, **overrides)
     return spec.builder(config)

@@ -1,0 +1,156 @@
+"""Tiny end-to-end training runs: YAML -> run folder, exact resume, CLI, DDP on 2 CPU ranks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from voxlab.cli.main import main
+from voxlab.errors import ConfigError
+from voxlab.testing import make_toy_corpus
+from voxlab.training.config import load_recipe
+from voxlab.training.trainer import Trainer
+
+pytestmark = pytest.mark.integration
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "debug" / "aasist_tiny.yaml"
+FAST = ["optim.epochs=2", "data.num_samples=8000", "model.overrides.num_samples=8000"]
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    return make_toy_corpus(
+        tmp_path_factory.mktemp("toy"), per_split={"train": 24, "dev": 8, "eval": 8}, seconds=0.6
+    )
+
+
+@pytest.fixture(scope="module")
+def full_run(manifest, tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "full"
+    result = Trainer(
+        load_recipe(RECIPE, overrides=FAST), run, data_root=str(manifest), progress=False
+    ).fit()
+    return run, result
+
+
+def test_run_folder_holds_everything(full_run):
+    run, result = full_run
+    assert result.epochs_done == 2
+    for name in (
+        "config.yaml",
+        "run.json",
+        "metrics.jsonl",
+        "state.pt",
+        "best.safetensors",
+        "best.json",
+        "last.safetensors",
+        "swa.safetensors",
+        "eval_metrics.json",
+    ):
+        assert (run / name).is_file(), name
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [0, 1]
+    assert all(r["train_loss"] > 0 and 0 <= r["dev_eer"] <= 1 for r in rows)
+    assert rows[0]["lr"] > rows[1]["lr"]  # cosine schedule
+    info = json.loads((run / "run.json").read_text())
+    assert info["seed"] == 7 and info["git_revision"]
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    lines = (run / "scores" / "eval_scores.txt").read_text().splitlines()
+    assert len(lines) == 8
+    _utt, _attack, key, score = lines[0].split()
+    assert key in {"bonafide", "spoof"} and float(score) == float(score)
+    assert json.loads((run / "eval_metrics.json").read_text())["n_bonafide"] == 4
+
+
+def test_resume_after_a_kill_gives_identical_weights(full_run, manifest, tmp_path):
+    run, _ = full_run
+    recipe = load_recipe(RECIPE, overrides=FAST)
+    split = tmp_path / "split"
+    first = Trainer(recipe, split, data_root=str(manifest), progress=False)
+    assert first.fit(stop_after_epoch=1).epochs_done == 1
+    assert not (split / "swa.safetensors").exists()
+    Trainer(None, split, data_root=str(manifest), resume=True, progress=False).fit()
+    for tag in ("last", "swa"):
+        a, b = load_file(run / f"{tag}.safetensors"), load_file(split / f"{tag}.safetensors")
+        assert a.keys() == b.keys()
+        for key in a:
+            assert torch.equal(a[key], b[key]), f"{tag}:{key}"
+    assert (run / "scores" / "eval_scores.txt").read_text() == (
+        split / "scores" / "eval_scores.txt"
+    ).read_text()
+
+
+def test_refuses_to_overwrite_and_bad_recipes(full_run, manifest, tmp_path):
+    run, _ = full_run
+    with pytest.raises(ConfigError, match="already holds a run"):
+        Trainer(load_recipe(RECIPE, overrides=FAST), run, data_root=str(manifest)).fit()
+    with pytest.raises(ConfigError, match="no finished epoch"):
+        Trainer(None, tmp_path / "empty", resume=True)
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_recipe(RECIPE, overrides=["optim.learning_rate=1"])
+    with pytest.raises(ConfigError, match="expected an integer"):
+        load_recipe(RECIPE, overrides=["optim.epochs=ten"])
+    with pytest.raises(ConfigError, match=r"model\.name"):
+        load_recipe(RECIPE, overrides=["model.name=nope"])
+
+
+def test_cli_train_then_score_and_eval(manifest, tmp_path, capsys):
+    run = tmp_path / "cli"
+    args = ["train", str(RECIPE), "--data", str(manifest), "--run-dir", str(run), "--no-progress"]
+    for item in [*FAST, "optim.epochs=1", "train.swa=false"]:
+        args += ["--set", item]
+    assert main(args) == 0
+    assert "eval EER" in capsys.readouterr().out
+    scores = tmp_path / "dev_scores.txt"
+    code = main(
+        [
+            "score",
+            "--checkpoint",
+            str(run / "best.safetensors"),
+            "--corpus",
+            str(manifest),
+            "--subset",
+            "dev",
+            "--out",
+            str(scores),
+        ]
+    )
+    assert code == 0 and len(scores.read_text().splitlines()) == 8
+    assert main(["eval", "--scores", str(scores), "--format", "json"]) == 0
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes(manifest, tmp_path):
+    run = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+        "-m",
+        "voxlab",
+        "train",
+        str(RECIPE),
+        "--data",
+        str(manifest),
+        "--run-dir",
+        str(run),
+        "--no-progress",
+    ]
+    for item in [*FAST, "optim.epochs=1", "optim.batch_size=4"]:
+        cmd += ["--set", item]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    info = json.loads((run / "run.json").read_text())
+    assert info["world_size"] == 2
+    rows = (run / "metrics.jsonl").read_text().splitlines()
+    assert len(rows) == 1  # only rank 0 writes
+    assert (run / "scores" / "eval_scores.txt").is_file()
