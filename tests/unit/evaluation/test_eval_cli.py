@@ -64,3 +64,31 @@ def test_eval_table_and_errors(paths, tmp_path, capsys):
     assert main(["eval", "-s", str(bad)]) == 2
     assert "bad.txt:2: score 'nan' is not finite" in capsys.readouterr().err
     assert main(["eval", "-s", str(paths["scores"]), "-m", "2020"]) == 2
+
+
+def test_eval_2021_two_column_scores_break_down_by_condition(tmp_path):
+    rng = np.random.default_rng(0)
+    keys_lines, score_lines = [], []
+    for i in range(60):
+        codec = ["none", "alaw", "gsm"][i % 3]
+        trans = ["loc_tx", "ita_tx"][i % 2]
+        spoof = i % 4 != 0
+        attack, key = (f"A{7 + i % 3:02d}", "spoof") if spoof else ("-", "bonafide")
+        keys_lines.append(f"LA_{i:04d} LA_E_{i:07d} {codec} {trans} {attack} {key} notrim eval")
+        score = rng.normal(-2.0 if spoof else 2.0, 1.5)
+        score_lines.append(f"LA_E_{i:07d} {score!r}")
+    meta = tmp_path / "trial_metadata.txt"
+    meta.write_text("\n".join(keys_lines) + "\n")
+    scores = tmp_path / "score.txt"
+    scores.write_text("\n".join(score_lines) + "\n")
+    out = tmp_path / "r.json"
+    args = ["eval", "-s", str(scores), "-p", str(meta), "-m", "2021", "-f", "json", "-o", str(out)]
+    assert main(args) == 0
+    report = json.loads(out.read_text())
+    conditions = {(row["factor"], row["value"]) for row in report["per_condition"]}
+    assert conditions == {
+        ("codec", "alaw"), ("codec", "gsm"), ("codec", "none"),
+        ("transmission", "ita_tx"), ("transmission", "loc_tx"),
+    }  # fmt: skip
+    assert [row["value"] for row in report["per_attack"]] == ["A07", "A08", "A09"]
+    assert report["min_tdcf_2021"] is None and report["n_bonafide"] == 15
