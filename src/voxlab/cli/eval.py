@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -14,7 +15,8 @@ from voxlab.cli.output import check_format
 from voxlab.data.scores import read_asv_scores, read_protocol, read_scores
 from voxlab.errors import DataError
 from voxlab.evaluation import METRIC_SETS, AsvScores, EvalReport, evaluate
-from voxlab.evaluation.metrics import BONAFIDE
+from voxlab.evaluation.metrics import BONAFIDE, det_curve
+from voxlab.evaluation.plots import plot_det
 
 
 def _render(report: EvalReport, fmt: str) -> str | None:
@@ -46,6 +48,17 @@ def _tables(report: EvalReport) -> list[Table]:
     return tables
 
 
+def _save_det_plot(
+    scores: np.ndarray, keys: np.ndarray, attacks: np.ndarray | None, path: Path
+) -> None:
+    bona = scores[keys == BONAFIDE]
+    curves = {"pooled": det_curve(bona, scores[keys != BONAFIDE])}
+    if attacks is not None:
+        for attack in sorted(set(attacks[keys != BONAFIDE].tolist())):
+            curves[attack] = det_curve(bona, scores[attacks == attack])
+    plot_det(curves, path)
+
+
 def eval_command(
     scores: Path = typer.Option(
         ..., "--scores", "-s", help="Score file: 'utt attack key score' or 'utt score'."
@@ -68,6 +81,9 @@ def eval_command(
     ),
     fmt: str = typer.Option("table", "--format", "-f", help="table, json or markdown."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the report to this file."),
+    det_plot: Path | None = typer.Option(
+        None, "--det-plot", help="Also save a DET plot (pooled and per attack) to this image."
+    ),
 ) -> None:
     """Compute the official ASVspoof metrics of a countermeasure score file.
 
@@ -102,6 +118,9 @@ def eval_command(
         metric_set=metric_set,
         conditions=dict(table.conditions) or None,
     )
+    if det_plot is not None:
+        _save_det_plot(table.scores, table.keys, attacks, det_plot)
+        typer.echo(f"wrote {det_plot}", err=True)
     text = _render(report, fmt)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

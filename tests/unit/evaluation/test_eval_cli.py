@@ -47,7 +47,9 @@ def test_eval_two_column_scores_with_protocol_markdown(paths, tmp_path, capsys):
     two = tmp_path / "two.txt"
     two.write_text("".join(f"{u} {s}\n" for u, s in zip(raw[:, 0], raw[:, 3], strict=True)))
     args = ["eval", "-s", str(two), "-p", str(paths["protocol"]), "-a", str(paths["asv"])]
-    assert main([*args, "-f", "markdown"]) == 0
+    plot = tmp_path / "det.png"
+    assert main([*args, "-f", "markdown", "--det-plot", str(plot)]) == 0
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = capsys.readouterr().out
     assert "| EER (%) | 1.1586 |" in text
     assert "| min t-DCF (ASVspoof 2019) | 0.037372 |" in text

@@ -96,3 +96,15 @@ def test_evaluate_errors(kwargs, match):
 def test_single_trial_raises():
     with pytest.raises(MetricError):
         evaluate([1.0], ["bonafide"])
+
+
+def test_plot_det_writes_an_image_and_rejects_nothing(tmp_path):
+    from voxlab.evaluation import det_curve
+    from voxlab.evaluation.plots import plot_det
+
+    scores, keys, _, _, _ = _trials()
+    det = det_curve(scores[keys == "bonafide"], scores[keys == "spoof"])
+    out = plot_det({"pooled": det}, tmp_path / "det.png")
+    assert out.stat().st_size > 1000
+    with pytest.raises(MetricError, match="at least one"):
+        plot_det({}, tmp_path / "none.png")
