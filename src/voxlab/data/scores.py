@@ -33,6 +33,8 @@ from voxlab.errors import DataError
 CONDITION_FIELDS = ("codec", "transmission")
 ASV_KEYS = ("target", "nontarget", "spoof")
 _SHOWN = 5
+#: Last column names that mark a header line (skipped).
+_HEADER_NAMES = ("score", "scores", "cm-score", "cm_score", "cm-scores")
 
 
 @dataclass(frozen=True)
@@ -79,21 +81,13 @@ def _parse_score(text: str, src: Path, lineno: int) -> float:
     return value
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _read_rows(src: Path) -> tuple[list[tuple[int, list[str]]], int]:
     if not src.is_file():
         raise DataError(f"score file not found: {src}")
     rows = [(n, f) for n, f in protocol_lines(src, n_fields=(2, 3, 4), what="score file")]
     if not rows:
         raise DataError(f"score file {src} is empty")
-    if not _is_number(rows[0][1][-1]):  # header such as "filename cm-score"
+    if rows[0][1][-1].lower() in _HEADER_NAMES:  # header such as "filename cm-score"
         rows = rows[1:]
     widths = {len(f) for _, f in rows}
     if len(widths) != 1:

@@ -73,6 +73,7 @@ def test_join_lists_missing_and_extra_ids(tmp_path):
         ("a - bonafide 1\nb A07 fake 2\n", r":2: key must be"),
         ("a 1\nb nan\n", r":2: score 'nan' is not finite"),
         ("a 1\nb x\n", r":2: score 'x' is not a number"),
+        ("a x\nb 1\n", r":1: score 'x' is not a number"),
         ("a 1\nb - spoof 2\n", "different numbers of columns"),
         ("a b c d e\n", "expected 2 or 3 or 4 fields"),
         ("bonafide target 1.0\n", "look like an ASV score file"),
