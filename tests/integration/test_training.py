@@ -154,3 +154,31 @@ def test_ddp_two_cpu_processes(manifest, tmp_path):
     rows = (run / "metrics.jsonl").read_text().splitlines()
     assert len(rows) == 1  # only rank 0 writes
     assert (run / "scores" / "eval_scores.txt").is_file()
+
+
+def test_gmm_baseline_trains_by_em(manifest, tmp_path):
+    recipe = load_recipe(
+        RECIPE.parents[1] / "asvspoof2019_la" / "lfcc-gmm.yaml",
+        overrides=[
+            "data.corpus=manifest",
+            "data.dev_asv_scores=''",
+            "data.eval_asv_scores=''",
+            "model.overrides={n_components: 4, n_iter: 3}",
+        ],
+    )
+    result = Trainer(recipe, tmp_path / "gmm", data_root=str(manifest), progress=False).fit()
+    rows = [
+        json.loads(line) for line in (tmp_path / "gmm" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert len(rows) == 1 and len(rows[0]["em_log_likelihood"]["bonafide"]) >= 1
+    assert result.final_weights.name == "best.safetensors" and result.eval_eer is not None
+    assert len((tmp_path / "gmm" / "scores" / "eval_scores.txt").read_text().splitlines()) == 8
+
+
+def test_recipes_parse_and_missing_asv_scores_fail_early(manifest, tmp_path):
+    for path in sorted((RECIPE.parents[1] / "asvspoof2019_la").glob("*.yaml")):
+        recipe = load_recipe(path)
+        assert recipe.data.corpus == "asvspoof2019", path
+    recipe = load_recipe(RECIPE, overrides=["data.dev_asv_scores={root}/nope.txt"])
+    with pytest.raises(ConfigError, match="ASV score file"):
+        Trainer(recipe, tmp_path / "x", data_root=str(manifest))

@@ -191,7 +191,7 @@ def _validate(recipe: Recipe) -> Recipe:
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
-    """Split ``a.b.c=value`` into a key path and a YAML-parsed value."""
+    """Split ``a.b.c=value`` into a key path and a value (parsed as YAML when it is YAML)."""
     if "=" not in text:
         raise ConfigError(f"--set expects key=value, got {text!r}")
     key, raw = text.split("=", 1)
@@ -199,8 +199,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ConfigError(f"--set expects key=value, got {text!r}")
     try:
         value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {key}: cannot parse value {raw!r}: {exc}") from exc
+    except yaml.YAMLError:
+        value = raw  # not YAML (e.g. "{root}/file.txt"): take it as a plain string
     return key.strip().split("."), value
 
 

@@ -141,6 +141,10 @@ class Trainer:
         self.progress = progress and self.rank == 0
         self.device = torch.device(recipe.train.device)
         self.splits = load_splits(recipe, data_root=data_root)
+        self.data_root = data_root or recipe.data.root or recipe.data.manifest
+        self._asv_cache: dict = {}
+        for split in (recipe.data.dev_split, recipe.data.eval_split):
+            self._asv_scores(split)  # fail before training, not after it
 
     # ------------------------------------------------------------------ building blocks
 
@@ -206,6 +210,8 @@ class Trainer:
             torch.distributed.init_process_group(backend=backend)
         torch.manual_seed(r.seed)
         model = build_model(r.model.name, **r.model.overrides).to(self.device)
+        if not any(p.requires_grad for p in model.parameters()):
+            return self._fit_by_em(model)
         self.train_set = WaveformDataset(
             self.splits[r.data.train_split],
             num_samples=r.data.num_samples,
@@ -299,6 +305,18 @@ class Trainer:
         final = self._finalise(model, swa, swa_updates)
         return self._final_eval(final, done, best_epoch, best_eer)
 
+    def _fit_by_em(self, model: nn.Module) -> TrainResult:
+        """Models with no gradient-trained parameters (the GMM baselines) are fitted by EM."""
+        from voxlab.training.gmm import fit_gmm_run
+
+        if self.world_size > 1:
+            raise ConfigError(f"{self.recipe.model.name} trains by EM on one process only")
+        if self.resume:
+            raise ConfigError("EM-trained models finish in one pass; start a new run instead")
+        self.run.create(self.recipe.to_dict(), seed=self.recipe.seed, world_size=1)
+        row = fit_gmm_run(self, model)
+        return self._final_eval(model, 1, 0, row["dev_eer"])
+
     def _train_epoch(self, net, loader, optimizer, scheduler, criterion, steps, epoch) -> float:
         from tqdm import tqdm
 
@@ -356,9 +374,21 @@ class Trainer:
         }.get(split, "")
         if not path:
             return None
+        if path in self._asv_cache:
+            return self._asv_cache[path]
         from voxlab.data.scores import read_asv_scores
 
-        return read_asv_scores(path)
+        path = Path(path.replace("{root}", self.data_root or ""))
+        if not path.is_file():
+            raise ConfigError(
+                f"ASV score file {path} (for the {split} min t-DCF) not found; fix "
+                "data.dev_asv_scores/eval_asv_scores or set them to '' to skip the t-DCF"
+            )
+        from voxlab.evaluation import AsvScores
+
+        raw = read_asv_scores(path)
+        self._asv_cache[str(path)] = AsvScores.from_keys(raw.keys, raw.scores, raw.sources)
+        return self._asv_cache[str(path)]
 
     def _tensorboard(self):
         if self.rank != 0:
