@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "detect",
     "train",
     "eval",
+    "features",
 ]
 
 app = typer.Typer(

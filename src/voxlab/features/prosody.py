@@ -8,6 +8,7 @@ back as ``(..., n_frames)``.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -156,7 +157,10 @@ def f0_world(
     Shape:
         ``(..., time) -> (..., n_frames)``, ``(..., n_frames)``
     """
-    import pyworld
+    with warnings.catch_warnings():
+        # pyworld imports the deprecated pkg_resources at import time.
+        warnings.filterwarnings("ignore", message=".*pkg_resources.*")
+        import pyworld
 
     waveform = check_waveform(waveform)
     check_sample_rate(sample_rate)
