@@ -28,6 +28,16 @@ TINY = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _single_thread():
+    """One intra-op thread: on a busy 2-core machine, thread contention makes these tiny
+    models many times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _calibrate_batchnorm(model: nn.Module, x: torch.Tensor) -> None:
     """Set BatchNorm running statistics from one batch so eval mode is not trivial."""
     momenta = {}
@@ -204,19 +214,17 @@ def test_tiny_model_overfits_tiny_batch() -> None:
     model = RawNet2(RawNet2Config(**TINY)).train()
     x, y = _two_class_batch(8, 3000, seed=5)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
-    first = None
-    for _ in range(60):
+    losses = []
+    for _ in range(20):
         opt.zero_grad()
         loss = nn.functional.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
-        first = loss.item() if first is None else first
-    model.eval()
+        losses.append(loss.item())
+    assert losses[-1] < 0.05 < 0.3 < losses[0]
+    model.eval()  # running statistics are still converging: check decisions only
     with torch.no_grad():
-        final = nn.functional.cross_entropy(model(x), y).item()
-        pred = model(x).argmax(dim=1)
-    assert final < 0.1 < first
-    assert torch.equal(pred, y)
+        assert torch.equal(model(x).argmax(dim=1), y)
 
 
 @pytest.mark.parametrize(

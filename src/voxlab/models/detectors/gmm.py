@@ -53,6 +53,7 @@ from voxlab.errors import CheckpointError, ConfigError, DataError
 from voxlab.models.registry import register_model
 
 __all__ = [
+    "FRONT_END_PRESETS",
     "DiagonalGMM",
     "GMMConfig",
     "GMMCountermeasure",

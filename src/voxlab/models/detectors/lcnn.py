@@ -63,14 +63,14 @@ class LCNNConfig:
         lfcc_preset: Key of ``voxlab.features.functional.LFCC_PRESETS`` for the front-end
             (``"asvspoof2021_la_lcnn"``: B03; ``"asvspoof2019_lcnn"``: full-band variant).
         dropout: Dropout probability at the end of the convolutional stack.
-        nb_samp: Nominal input length in samples (for crop/pad policies; any length of
-            at least 16 frames is accepted).
+
+    The official B03 scores whole utterances (no cropping, one utterance per forward);
+    any input of at least 16 frames is accepted.
     """
 
     sample_rate: int = 16000
     lfcc_preset: str = "asvspoof2021_la_lcnn"
     dropout: float = 0.7
-    nb_samp: int = 64600
 
     def __post_init__(self) -> None:
         if not isinstance(self.sample_rate, int) or self.sample_rate < 1:
@@ -79,8 +79,6 @@ class LCNNConfig:
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"LCNNConfig.dropout must be in [0, 1), got {self.dropout!r}")
-        if not isinstance(self.nb_samp, int) or self.nb_samp < 1:
-            raise ConfigError(f"LCNNConfig.nb_samp must be a positive int, got {self.nb_samp!r}")
         presets = _lfcc_presets()
         if self.lfcc_preset not in presets:
             raise ConfigError(
