@@ -182,3 +182,31 @@ def test_recipes_parse_and_missing_asv_scores_fail_early(manifest, tmp_path):
     recipe = load_recipe(RECIPE, overrides=["data.dev_asv_scores={root}/nope.txt"])
     with pytest.raises(ConfigError, match="ASV score file"):
         Trainer(recipe, tmp_path / "x", data_root=str(manifest))
+
+
+def test_report_compares_runs_and_score_files(full_run, tmp_path, capsys):
+    run, _ = full_run
+    extra = tmp_path / "other.txt"
+    lines = (run / "scores" / "eval_scores.txt").read_text().splitlines()
+    # a second "system": the same trials with scores negated
+    extra.write_text(
+        "".join(f"{u} {a} {k} {-float(s)!r}\n" for u, a, k, s in (line.split() for line in lines))
+    )
+    out = tmp_path / "report"
+    assert main(["report", str(run), "--scores", f"flipped={extra}", "--out", str(out)]) == 0
+    md = (out / "report.md").read_text()
+    assert "| full |" in md and "| flipped |" in md
+    assert "T1 EER (%)" in md and "T2 EER (%)" in md
+    header, *rows = (out / "report.csv").read_text().splitlines()
+    assert header.startswith("model,parameters,EER (%)") and len(rows) == 2
+    import csv
+
+    table = list(csv.DictReader((out / "report.csv").read_text().splitlines()))
+    assert int(table[0]["parameters"].replace(",", "")) > 1000  # the tiny AASIST's count
+    eer = json.loads((run / "eval_metrics.json").read_text())["eer_percent"]
+    assert float(table[0]["EER (%)"]) == pytest.approx(eer, abs=0.005)
+    assert (out / "det.png").stat().st_size > 5000 and (
+        out / "histograms.png"
+    ).stat().st_size > 5000
+    assert main(["report", "--scores", "bad"]) == 2
+    assert "NAME=FILE" in capsys.readouterr().err

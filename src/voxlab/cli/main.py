@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "info",
     "detect",
     "train",
+    "report",
     "eval",
     "features",
 ]

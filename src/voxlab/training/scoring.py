@@ -71,11 +71,12 @@ def write_score_file(
 
     The file carries its own keys, so ``voxlab eval --scores FILE`` needs no protocol.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    with tmp.open("w") as handle:
-        for utt, score in zip(utterances, scores, strict=True):
-            handle.write(f"{utt.utt_id} {utt.attack} {utt.key} {float(score):.6f}\n")
-    tmp.replace(path)
-    return path
+    from voxlab.data.scores import write_scores
+
+    return write_scores(
+        path,
+        [u.utt_id for u in utterances],
+        scores,
+        attacks=[u.attack for u in utterances],
+        keys=[u.key for u in utterances],
+    )

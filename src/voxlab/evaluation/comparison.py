@@ -1,0 +1,180 @@
+"""Compare systems like a paper's Table 1: model, parameters, EER, min t-DCF, per-attack EER.
+
+Each system is a score file (with keys) plus an optional parameter count; the comparison
+is rendered as Markdown and CSV, with one DET plot of all systems and score histograms.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voxlab.errors import MetricError
+from voxlab.evaluation.metrics import det_curve
+from voxlab.evaluation.reports import EvalReport, evaluate
+from voxlab.evaluation.tdcf import AsvScores
+
+
+@dataclass(frozen=True)
+class SystemResult:
+    """One row of the comparison.
+
+    Attributes:
+        name: System name (row label).
+        scores: CM scores (higher = more bona fide). Shape: ``(n,)``.
+        keys: ``bonafide``/``spoof`` per trial. Shape: ``(n,)``.
+        attacks: Attack id per trial. Shape: ``(n,)``.
+        report: Metrics of these scores.
+        parameters: Number of model parameters, when known.
+        note: Free text shown under the table (e.g. "published checkpoint").
+    """
+
+    name: str
+    scores: np.ndarray
+    keys: np.ndarray
+    attacks: np.ndarray
+    report: EvalReport
+    parameters: int | None = None
+    note: str = ""
+
+
+def system_from_scores(
+    name: str,
+    scores: Sequence[float] | np.ndarray,
+    keys: Sequence[str] | np.ndarray,
+    attacks: Sequence[str] | np.ndarray,
+    *,
+    asv: AsvScores | None = None,
+    parameters: int | None = None,
+    note: str = "",
+) -> SystemResult:
+    """Evaluate one system's scores (all metric sets) into a :class:`SystemResult`."""
+    s = np.asarray(scores, dtype=np.float64)
+    k = np.asarray(keys, dtype=str)
+    a = np.asarray(attacks, dtype=str)
+    report = evaluate(s, k, a, asv=asv, metric_set="all")
+    return SystemResult(name, s, k, a, report, parameters, note)
+
+
+def _attack_columns(systems: Sequence[SystemResult]) -> list[str]:
+    names = {row.value for s in systems for row in s.report.per_attack}
+    return sorted(names)
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def comparison_rows(systems: Sequence[SystemResult]) -> tuple[list[str], list[list[str]]]:
+    """Header and body of the comparison table (EERs in %, t-DCF as fractions)."""
+    if not systems:
+        raise MetricError("no systems to compare")
+    attacks = _attack_columns(systems)
+    header = ["model", "parameters", "EER (%)", "min t-DCF (2019)", "min t-DCF (2021)",
+              "minDCF (ASVspoof 5)"] + [f"{a} EER (%)" for a in attacks]  # fmt: skip
+    body = []
+    for s in systems:
+        by_attack = {row.value: row for row in s.report.per_attack}
+        cells = [
+            s.name,
+            "–" if s.parameters is None else f"{s.parameters:,}",
+            _fmt(s.report.eer_percent, 2),
+            _fmt(s.report.min_tdcf_2019, 4),
+            _fmt(s.report.min_tdcf_2021, 4),
+            _fmt(s.report.min_dcf, 4),
+        ]
+        for attack in attacks:
+            row = by_attack.get(attack)
+            cells.append("–" if row is None or row.eer is None else f"{100 * row.eer:.2f}")
+        body.append(cells)
+    return header, body
+
+
+def comparison_markdown(systems: Sequence[SystemResult], *, title: str = "") -> str:
+    """The comparison as a Markdown table, with each system's notes below it."""
+    header, body = comparison_rows(systems)
+    lines = [f"### {title}", ""] if title else []
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    notes = [f"- **{s.name}**: {s.note}" for s in systems if s.note]
+    notes += [f"- **{s.name}**: {n}" for s in systems for n in s.report.notes]
+    if notes:
+        lines += ["", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def comparison_csv(systems: Sequence[SystemResult]) -> str:
+    """The comparison as CSV text (same columns as the Markdown table)."""
+    header, body = comparison_rows(systems)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(body)
+    return buffer.getvalue()
+
+
+def plot_det_comparison(systems: Sequence[SystemResult], path: str | os.PathLike) -> Path:
+    """One DET plot with a curve per system."""
+    from voxlab.evaluation.plots import plot_det
+
+    curves = {
+        s.name: det_curve(s.scores[s.keys == "bonafide"], s.scores[s.keys == "spoof"])
+        for s in systems
+    }
+    return plot_det(curves, path, title="DET curves (eval)")
+
+
+def plot_score_histograms(systems: Sequence[SystemResult], path: str | os.PathLike) -> Path:
+    """Bona fide vs spoof score histograms, one panel per system, EER threshold marked."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    n = len(systems)
+    cols = min(3, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax, s in zip(axes.flat, systems):
+        bins = np.histogram_bin_edges(s.scores, bins=40)
+        ax.hist(
+            s.scores[s.keys == "bonafide"],
+            bins=bins,
+            alpha=0.6,
+            label="bona fide",
+            color="tab:green",
+            density=True,
+        )
+        ax.hist(
+            s.scores[s.keys == "spoof"],
+            bins=bins,
+            alpha=0.6,
+            label="spoof",
+            color="tab:red",
+            density=True,
+        )
+        ax.axvline(
+            s.report.eer_threshold,
+            color="k",
+            linestyle="--",
+            linewidth=0.8,
+            label=f"EER thr. ({s.report.eer_percent:.1f}%)",
+        )
+        ax.set_title(s.name, fontsize="medium")
+        ax.set_xlabel("score (bona fide logit)")
+        ax.legend(fontsize="x-small")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
