@@ -89,6 +89,27 @@ def _as_frames(features: Tensor | Sequence[Tensor], *, name: str) -> Tensor:
     return frames
 
 
+def _kmeans_pp(points: Tensor, k: int, *, gen: torch.Generator) -> Tensor:
+    """k-means++ seeding: each new centre is drawn with probability ~ squared distance.
+
+    Shape:
+        points ``(M, D)`` -> centres ``(k, D)``.
+    """
+    m = points.shape[0]
+    centres = points.new_empty(k, points.shape[1])
+    centres[0] = points[int(torch.randint(m, (1,), generator=gen))]
+    dist = ((points - centres[0]) ** 2).sum(dim=1)
+    for j in range(1, k):
+        total = dist.sum()
+        if total <= 0:  # fewer distinct points than components: pick any point
+            pick = int(torch.randint(m, (1,), generator=gen))
+        else:
+            pick = int(torch.multinomial((dist / total).cpu(), 1, generator=gen))
+        centres[j] = points[pick]
+        dist = torch.minimum(dist, ((points - centres[j]) ** 2).sum(dim=1))
+    return centres
+
+
 class DiagonalGMM(nn.Module):
     """Diagonal-covariance Gaussian mixture with EM training.
 
@@ -288,21 +309,11 @@ class DiagonalGMM(nn.Module):
             sample = x[idx]
         else:
             sample = x
-        # k-means++ seeding
+        # k-means++ seeding on a random pool (sequential, so kept small), then Lloyd on all
         m = sample.shape[0]
-        centres = sample.new_empty(k, sample.shape[1])
-        first = int(torch.randint(m, (1,), generator=gen))
-        centres[0] = sample[first]
-        dist = ((sample - centres[0]) ** 2).sum(dim=1)
-        for j in range(1, k):
-            total = dist.sum()
-            if total <= 0:  # fewer distinct points than components: pick any frame
-                pick = int(torch.randint(m, (1,), generator=gen))
-            else:
-                probs = (dist / total).cpu()
-                pick = int(torch.multinomial(probs, 1, generator=gen))
-            centres[j] = sample[pick]
-            dist = torch.minimum(dist, ((sample - centres[j]) ** 2).sum(dim=1))
+        pool_size = min(m, max(20 * k, 2000))
+        pool = sample[torch.randperm(m, generator=gen)[:pool_size].to(sample.device)]
+        centres = _kmeans_pp(pool, k, gen=gen)
         # Lloyd iterations
         for _ in range(kmeans_iter + 1):
             d2 = (
