@@ -87,6 +87,7 @@ def test_log_likelihood_matches_scipy() -> None:
         axis=1,
     )
     np.testing.assert_allclose(got, logsumexp(comp, axis=1), rtol=0, atol=1e-10)
+    torch.testing.assert_close(gmm.log_likelihood(x, chunk_size=7), gmm.log_likelihood(x))
 
 
 def test_em_log_likelihood_never_decreases() -> None:

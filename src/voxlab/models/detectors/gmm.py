@@ -135,7 +135,6 @@ class DiagonalGMM(nn.Module):
         self.register_buffer("variances", torch.ones(k, d, dtype=torch.float64))
         self.register_buffer("fitted", torch.tensor(False))
 
-    # ----------------------------------------------------------------- likelihoods
     def _check_ready(self) -> None:
         if not bool(self.fitted):
             raise CheckpointError(
@@ -159,7 +158,7 @@ class DiagonalGMM(nn.Module):
         proj = torch.cat([-0.5 * prec, means * prec], dim=1).T  # (2D, K)
         return torch.addmm(const, torch.cat([x * x, x], dim=1), proj)
 
-    def log_likelihood(self, frames: Tensor) -> Tensor:
+    def log_likelihood(self, frames: Tensor, *, chunk_size: int = 16_384) -> Tensor:
         """Per-frame log-likelihood ``log p(x_t)`` (log-sum-exp over components).
 
         Shape:
@@ -170,13 +169,12 @@ class DiagonalGMM(nn.Module):
             raise DataError(
                 f"expected features shaped (frames, {self.dim}), got {tuple(frames.shape)}"
             )
-        return torch.logsumexp(self.component_log_prob(frames), dim=1)
+        parts = [
+            torch.logsumexp(self.component_log_prob(frames[i : i + chunk_size]), dim=1)
+            for i in range(0, frames.shape[0], chunk_size)
+        ]
+        return torch.cat(parts) if parts else frames.new_zeros(0, dtype=torch.float64)
 
-    def mean_log_likelihood(self, frames: Tensor) -> float:
-        """Average per-frame log-likelihood of ``frames`` (``(N, D)``)."""
-        return float(self.log_likelihood(frames).mean())
-
-    # ----------------------------------------------------------------- parameters
     @torch.no_grad()
     def set_parameters(self, *, weights: Tensor, means: Tensor, variances: Tensor) -> None:
         """Install parameters (e.g. converted from the official MATLAB ``w``, ``m'``, ``s'``).
@@ -193,18 +191,14 @@ class DiagonalGMM(nn.Module):
                 f"GMM parameters have shapes {tuple(w.shape)}, {tuple(m.shape)}, "
                 f"{tuple(v.shape)}; expected ({k},), ({k}, {d}), ({k}, {d})"
             )
-        if (
-            (v <= 0).any()
-            or (w < 0).any()
-            or not torch.isfinite(torch.cat([w, m.ravel(), v.ravel()])).all()
-        ):
+        finite = torch.isfinite(torch.cat([w, m.ravel(), v.ravel()])).all()
+        if (v <= 0).any() or (w < 0).any() or not finite:
             raise CheckpointError("GMM parameters need finite means, variances > 0, weights >= 0")
         self.weights.copy_(w / w.sum())
         self.means.copy_(m)
         self.variances.copy_(v)
         self.fitted.fill_(True)
 
-    # ----------------------------------------------------------------- training
     @torch.no_grad()
     def fit(
         self,
@@ -341,24 +335,17 @@ class DiagonalGMM(nn.Module):
 
 # --------------------------------------------------------------------------- countermeasure
 
+_CQCC_2021_LA = dict(
+    bins_per_octave=12, fmin=62.5, fmax=4000.0, uniform_samples=16, n_ceps=19,
+    include_c0=True, with_deltas=True, delta_half_width=3,
+)  # fmt: skip
+
 #: Front-end settings of the ASVspoof 2021 LA GMM baselines (16 kHz input).
 FRONT_END_PRESETS: dict[str, tuple[str, dict]] = {
     # lfcc_bp(x, fs, 30, 1024, 70, 19, 0, 4000): 57 dims
     "asvspoof2021_la_lfcc": ("lfcc", {"preset": "asvspoof2021_la_gmm"}),
     # cqcc(x, fs, 12, 4000, 62.5, 16, 19, 'ZsdD'): 60 dims
-    "asvspoof2021_la_cqcc": (
-        "cqcc",
-        {
-            "bins_per_octave": 12,
-            "fmin": 62.5,
-            "fmax": 4000.0,
-            "uniform_samples": 16,
-            "n_ceps": 19,
-            "include_c0": True,
-            "with_deltas": True,
-            "delta_half_width": 3,
-        },
-    ),
+    "asvspoof2021_la_cqcc": ("cqcc", _CQCC_2021_LA),
 }
 
 
@@ -530,7 +517,6 @@ class GMMCountermeasure(nn.Module):
         llr = self.score_features(self.extract_features(x)).to(waveform.dtype)
         return torch.stack([torch.zeros_like(llr), llr], dim=1)
 
-    # ----------------------------------------------------------------- persistence
     def save(self, path: str | Path) -> Path:
         """Write the trained GMMs and the config to one safetensors file.
 
