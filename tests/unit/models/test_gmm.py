@@ -67,6 +67,13 @@ def test_registered_with_official_defaults() -> None:
     assert cqcc_cfg.feature_dim == 60  # 19 CQCC + c0 ('ZsdD')
     model = build_model("cqcc-gmm")
     assert model.bonafide.means.shape == (512, 60)
+    dims = {"asvspoof2019_lfcc": 60, "asvspoof2019_cqcc": 90, "asvspoof2021_pa_cqcc": 60}
+    for front_end, dim in dims.items():
+        assert GMMConfig(front_end=front_end).feature_dim == dim
+        feats = GMMCountermeasure(GMMConfig(front_end=front_end, n_components=2)).extract_features(
+            torch.randn(8000, dtype=torch.float64)
+        )
+        assert feats.shape[1] == dim
     assert not model.is_fitted
 
 

@@ -7,14 +7,10 @@ and one on spoofed training frames; an utterance's score is the log-likelihood r
 
     llr = mean_t log p(x_t | bona fide) - mean_t log p(x_t | spoof)
 
-(higher = more bona fide). Front-ends (see ``voxlab.features.functional``):
-
-* LFCC (B02): 30 ms Hamming frames with 50 % overlap, 1024-point FFT, 70 linear
-  triangular filters over 0-4 kHz, 19 cepstra including c0, deltas and double deltas
-  (57 dims);
-* CQCC (B01): constant-Q transform with 12 bins per octave, 62.5 Hz-4 kHz, uniform
-  resampling with 16 samples in the first octave, 19 cepstra plus c0 (``'ZsdD'``:
-  static, delta, double delta; 60 dims).
+(higher = more bona fide). Front-ends (``voxlab.features.functional``, settings in
+:data:`FRONT_END_PRESETS`): LFCC for B02 (30 ms frames, 70 linear filters over 0-4 kHz,
+19 cepstra with c0, deltas, double deltas: 57 dims), CQCC for B01 (12 bins per octave,
+62.5 Hz-4 kHz, 19 cepstra plus c0, ``'ZsdD'``: 60 dims).
 
 As an ``nn.Module`` the countermeasure takes a waveform batch and returns logits in the
 official order ``[spoof, bona fide]`` as ``[0, llr]``: the bona fide logit (index 1) is the
@@ -340,12 +336,21 @@ _CQCC_2021_LA = dict(
     include_c0=True, with_deltas=True, delta_half_width=3,
 )  # fmt: skip
 
-#: Front-end settings of the ASVspoof 2021 LA GMM baselines (16 kHz input).
+#: Front-end settings of the ASVspoof GMM baselines (16 kHz input).
 FRONT_END_PRESETS: dict[str, tuple[str, dict]] = {
-    # lfcc_bp(x, fs, 30, 1024, 70, 19, 0, 4000): 57 dims
+    # 2021 LA/DF: lfcc_bp(x, fs, 30, 1024, 70, 19, 0, 4000): 57 dims
     "asvspoof2021_la_lfcc": ("lfcc", {"preset": "asvspoof2021_la_gmm"}),
-    # cqcc(x, fs, 12, 4000, 62.5, 16, 19, 'ZsdD'): 60 dims
+    # 2021 LA/DF: cqcc(x, fs, 12, 4000, 62.5, 16, 19, 'ZsdD'): 60 dims
     "asvspoof2021_la_cqcc": ("cqcc", _CQCC_2021_LA),
+    # 2021 PA: the same CQCC up to 8 kHz
+    "asvspoof2021_pa_cqcc": ("cqcc", {**_CQCC_2021_LA, "fmax": 8000.0}),
+    # 2019 LA/PA: extract_lfcc(x, fs, 20, 512, 20): 60 dims
+    "asvspoof2019_lfcc": ("lfcc", {"preset": "asvspoof2019_gmm"}),
+    # 2019 LA/PA: cqcc(x, fs, 96, fs/2, fs/2^10, 16, 29, 'ZsdD'): 90 dims
+    "asvspoof2019_cqcc": (
+        "cqcc",
+        {**_CQCC_2021_LA, "bins_per_octave": 96, "fmin": 15.625, "fmax": 8000.0, "n_ceps": 29},
+    ),
 }
 
 
