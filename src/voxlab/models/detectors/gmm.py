@@ -580,8 +580,7 @@ def load_gmm_countermeasure(path: str | Path) -> GMMCountermeasure:
 @register_model(
     "lfcc-gmm",
     config=GMMConfig(),
-    description="LFCC-GMM (ASVspoof 2021 baseline B02): 57-dim LFCC, two 512-component "
-    "diagonal GMMs, score = mean frame LLR; trained with fit(), not by gradient",
+    description="LFCC-GMM (ASVspoof 2021 baseline B02): bona fide/spoof GMMs, trained by fit()",
 )
 def build_lfcc_gmm(config: GMMConfig) -> GMMCountermeasure:
     """Build an untrained LFCC-GMM countermeasure."""
@@ -591,8 +590,7 @@ def build_lfcc_gmm(config: GMMConfig) -> GMMCountermeasure:
 @register_model(
     "cqcc-gmm",
     config=GMMConfig(front_end="asvspoof2021_la_cqcc"),
-    description="CQCC-GMM (ASVspoof 2021 baseline B01): 60-dim CQCC, two 512-component "
-    "diagonal GMMs, score = mean frame LLR; trained with fit(), not by gradient",
+    description="CQCC-GMM (ASVspoof 2021 baseline B01): bona fide/spoof GMMs, trained by fit()",
 )
 def build_cqcc_gmm(config: GMMConfig) -> GMMCountermeasure:
     """Build an untrained CQCC-GMM countermeasure."""

@@ -282,8 +282,7 @@ def convert_official_lcnn_state_dict(state_dict: dict[str, Tensor]) -> dict[str,
 @register_model(
     "lfcc-lcnn",
     config=LCNNConfig(),
-    description="LFCC-LCNN (ASVspoof 2021 baseline B03): LFCC 60-dim front-end, LCNN with "
-    "max-feature-map, 2 BLSTMs, average pooling; 16 kHz waveform",
+    description="LFCC-LCNN (ASVspoof 2021 baseline B03): LFCC, max-feature-map CNN, BLSTMs",
 )
 def build_lfcc_lcnn(config: LCNNConfig) -> LCNN:
     """Build :class:`LCNN` from its config."""

@@ -323,8 +323,8 @@ class RawNet2(nn.Module):
 @register_model(
     "rawnet2",
     config=RawNet2Config(),
-    description="RawNet2 (ASVspoof 2021 baseline B04): fixed mel-sinc front-end, "
-    "residual blocks with FMS, GRU; raw 16 kHz waveform, 64,600 samples",
+    description="RawNet2 (ASVspoof 2021 baseline B04): fixed mel-sinc filters, FMS residual "
+    "blocks, GRU",
 )
 def build_rawnet2(config: RawNet2Config) -> RawNet2:
     """Build :class:`RawNet2` from its config."""
