@@ -17,13 +17,13 @@ from typing import Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from voxlab.errors import ConfigError
 from voxlab.features._common import (
     check_freq_range,
     check_positive,
     check_sample_rate,
+    cpu_chunked,
     dct_matrix,
     htk_deltas,
 )
@@ -135,6 +135,7 @@ def mel_filterbank(
     return torch.as_tensor(weights, dtype=dtype, device=device)
 
 
+@cpu_chunked
 def mel_spectrogram(
     waveform: torch.Tensor,
     *,
@@ -202,6 +203,7 @@ def power_to_db(
     return log_spec
 
 
+@cpu_chunked
 def log_mel(
     waveform: torch.Tensor,
     *,
@@ -241,6 +243,7 @@ def log_mel(
     return power_to_db(mel, amin=amin, top_db=top_db)
 
 
+@cpu_chunked
 def mfcc(
     waveform: torch.Tensor,
     *,
@@ -348,8 +351,12 @@ def deltas(x: torch.Tensor, *, width: int = 9, order: int = 1, dim: int = -1) ->
             f"width={width} cannot exceed the number of frames ({n}); use a smaller width "
             "or a longer signal"
         )
-    shape = x.shape
-    coeffs = torch.as_tensor(_savgol_np(width, order), dtype=x.dtype, device=x.device)
-    inner = F.conv1d(x.reshape(-1, 1, n), coeffs.view(1, 1, -1))
-    out = F.pad(inner, (width // 2, width // 2), mode="replicate").reshape(shape)
+    coeffs = _savgol_np(width, order)
+    valid = n - width + 1
+    inner = sum(float(c) * x[..., k : k + valid] for k, c in enumerate(coeffs) if c != 0.0)
+    half = width // 2
+    out = torch.cat(
+        [inner[..., :1].expand(*inner.shape[:-1], half), inner,
+         inner[..., -1:].expand(*inner.shape[:-1], half)], dim=-1,
+    )  # fmt: skip
     return torch.movedim(out, -1, dim)

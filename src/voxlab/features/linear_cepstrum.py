@@ -14,6 +14,7 @@ from voxlab.features._common import (
     check_positive,
     check_sample_rate,
     check_waveform,
+    cpu_chunked,
     dct_matrix,
     frame_matlab_buffer,
     get_window,
@@ -180,6 +181,7 @@ LFCC_PRESETS: dict[str, dict] = {
 }
 
 
+@cpu_chunked
 def lfcc(
     waveform: torch.Tensor,
     *,
@@ -287,6 +289,7 @@ def lfcc_band(
     return lo, hi
 
 
+@cpu_chunked
 def lfcc_from_parts(
     waveform: torch.Tensor,
     *,
@@ -328,11 +331,19 @@ def lfcc_from_parts(
         frames = frame_matlab_buffer(x, win_length, hop_length) * window.to(x.dtype)
         fft = torch.fft.rfft(frames, n=n_fft, dim=-1)
         spec = (fft.real.square() + fft.imag.square()).transpose(-1, -2)
-    log_fb = torch.log10(torch.matmul(filterbank.to(x.dtype), spec) + log_floor)
+    weights = filterbank.to(x.dtype)
+    n_filters = weights.shape[0]
+    if with_energy:
+        # The band energy rides along as one more row of the filterbank matmul.
+        lo, hi = band
+        band_row = torch.zeros_like(weights[:1])
+        band_row[:, lo:hi] = 1.0
+        weights = torch.cat([weights, band_row])
+    energies = torch.matmul(weights, spec)
+    log_fb = torch.log10(energies[..., :n_filters, :] + log_floor)
     ceps = torch.matmul(dct.to(x.dtype), log_fb)
     if with_energy:
-        lo, hi = band
-        energy = torch.log10(spec[..., lo:hi, :].sum(dim=-2, keepdim=True) / n_fft + log_floor)
+        energy = torch.log10(energies[..., n_filters:, :] / n_fft + log_floor)
         ceps = torch.cat([energy, ceps[..., 1:, :]], dim=-2)
     if not with_deltas:
         return ceps

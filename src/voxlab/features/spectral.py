@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from voxlab.errors import ConfigError
-from voxlab.features._common import check_positive, check_waveform, get_window
+from voxlab.features._common import check_positive, check_waveform, cpu_chunked, get_window
 
 __all__ = ["spectrogram", "stft"]
 
@@ -91,6 +91,7 @@ def stft(
     return spec.reshape(*shape[:-1], spec.shape[-2], spec.shape[-1])
 
 
+@cpu_chunked
 def spectrogram(
     waveform: torch.Tensor,
     *,
