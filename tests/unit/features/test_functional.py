@@ -93,7 +93,7 @@ def _trimf(f, a, b, c):
     return np.maximum(np.minimum((f - a) / (b - a), (c - f) / (c - b)), 0.0)
 
 
-def _nii_lfcc_reference(x, sr=SR, fl=320, fs=160, fn=512, nf=20):
+def _nii_lfcc_reference(x, sr=SR, fl=320, fs=160, fn=512, nf=20, max_freq=1.0):
     """The NII front-end written out frame by frame (numpy, float64)."""
     x = np.concatenate([x[:1], x[1:] - 0.97 * x[:-1]])
     pad = np.pad(x, fn // 2)
@@ -102,7 +102,9 @@ def _nii_lfcc_reference(x, sr=SR, fl=320, fs=160, fn=512, nf=20):
     n_frames = 1 + (pad.size - fn) // fs
     frames = np.stack([pad[i * fs : i * fs + fn] * win for i in range(n_frames)])
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # (frames, bins)
-    f = sr / 2 * np.linspace(0, 1, fn // 2 + 1)
+    n_bins = int(max_freq * (fn // 2 + 1))  # NII keeps the first max_freq of the bins ...
+    power = power[:, :n_bins]
+    f = sr / 2 * np.linspace(0, max_freq, n_bins)  # ... on this frequency axis
     edges = np.linspace(f.min(), f.max(), nf + 2)
     fb = np.stack([_trimf(f, *edges[i : i + 3]) for i in range(nf)], axis=1)
     eps = np.finfo(np.float32).eps
@@ -115,24 +117,30 @@ def _nii_lfcc_reference(x, sr=SR, fl=320, fs=160, fn=512, nf=20):
     return np.concatenate([ceps, d1, d2], axis=1).T  # (60, frames)
 
 
-def _matlab_lfcc_reference(x, sr=SR, win_ms=20, nfft=512, nf=20):
-    """ASVspoof 2019 extract_lfcc.m written out (buffer framing, symmetric Hamming)."""
-    x = np.concatenate([x[:1], x[1:] - 0.97 * x[:-1]])
+def _matlab_lfcc_reference(
+    x, sr=SR, win_ms=20, nfft=512, nf=20, nc=20, high=None, pre=0.97, delta_scale=1.0
+):
+    """extract_lfcc.m (2019) / lfcc_bp.m (2021) written out (buffer framing, hamming(N))."""
+    if pre:
+        x = np.concatenate([x[:1], x[1:] - pre * x[:-1]])
     L = sr * win_ms // 1000
     hop = L // 2
     n_frames = int(np.ceil((x.size - hop) / hop))
     x = np.pad(x, (0, (n_frames - 1) * hop + L - x.size))
     frames = np.stack([x[i * hop : i * hop + L] for i in range(n_frames)]) * np.hamming(L)
     power = np.abs(np.fft.fft(frames, nfft, axis=1)) ** 2
-    power = power[:, : nfft // 2 + 1]
     f = sr / 2 * np.linspace(0, 1, nfft // 2 + 1)
-    edges = np.linspace(f.min(), f.max(), nf + 2)
+    high = sr / 2 if high is None else high
+    top = int(np.argmin(np.abs(f - high)))
+    power, f = power[:, : top + 1], f[: top + 1]
+    edges = np.linspace(0.0, high, nf + 2)
     fb = np.stack([_trimf(f, *edges[i : i + 3]) for i in range(nf)], axis=1)
     ceps = scipy.fft.dct(np.log10(power @ fb + np.finfo(float).eps), norm="ortho", axis=1)
+    ceps = ceps[:, :nc]
     padded = np.pad(ceps, ((1, 1), (0, 0)), mode="edge")
-    d1 = padded[2:] - padded[:-2]
+    d1 = (padded[2:] - padded[:-2]) * delta_scale
     padded = np.pad(d1, ((1, 1), (0, 0)), mode="edge")
-    d2 = padded[2:] - padded[:-2]
+    d2 = (padded[2:] - padded[:-2]) * delta_scale
     return np.concatenate([ceps, d1, d2], axis=1).T
 
 
@@ -152,6 +160,17 @@ def test_lfcc_matlab_gmm_preset(signal):
     ref = _matlab_lfcc_reference(signal)
     assert ours.shape == ref.shape
     np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-9, atol=1e-9)
+
+
+def test_lfcc_2021_presets_match_their_references(signal):
+    x = torch.from_numpy(signal)
+    ours = Fn.lfcc(x, sample_rate=SR, **Fn.LFCC_PRESETS["asvspoof2021_la_lcnn"]).numpy()
+    ref = _nii_lfcc_reference(signal, fn=1024, max_freq=0.5)
+    np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-9)
+    ours = Fn.lfcc(x, sample_rate=SR, **Fn.LFCC_PRESETS["asvspoof2021_la_gmm"]).numpy()
+    ref = _matlab_lfcc_reference(signal, win_ms=30, nfft=1024, nf=70, nc=19, high=4000.0,
+                                 pre=0.0, delta_scale=0.5)  # fmt: skip
+    np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-9)
 
 
 def test_lfcc_2021_presets_shapes(signal):
@@ -229,3 +248,23 @@ def test_bad_arguments_raise_config_error():
         Fn.stft(torch.zeros(4000), n_fft=256, win_length=400)
     with pytest.raises(ConfigError, match="n_mfcc"):
         Fn.mfcc(torch.zeros(4000), sample_rate=SR, n_mfcc=0)
+
+
+def test_cpu_chunking_gives_the_same_result(monkeypatch):
+    from voxlab.features import _common
+
+    batch = torch.from_numpy(np.stack([noise(seed=s, seconds=0.25) for s in range(5)]))
+    whole = {name: fn(batch) for name, fn in FEATURES.items()}
+    monkeypatch.setattr(_common, "CPU_CHUNK_SAMPLES", 4000)  # one clip per chunk
+    for name, fn in FEATURES.items():
+        torch.testing.assert_close(fn(batch), whole[name], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", sorted(FEATURES))
+def test_cuda_output_follows_input_device(name):
+    fn = FEATURES[name]
+    x = torch.from_numpy(noise(seconds=0.5).astype(np.float64))
+    out = fn(x.cuda())
+    assert out.device.type == "cuda"
+    torch.testing.assert_close(out.cpu(), fn(x), rtol=1e-6, atol=1e-6)
