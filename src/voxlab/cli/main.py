@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "report",
     "eval",
     "features",
+    "corpus",
 ]
 
 app = typer.Typer(
