@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+import pickletools
 import re
 import zipfile
 from collections.abc import Callable, Mapping
@@ -97,18 +98,42 @@ def _load_torch(path: Path) -> Any:
         return torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as exc:
         text = str(exc)
-        if "weights_only" in text or "Unsupported global" in text or "GLOBAL" in text:
+        if "Unsupported global" in text or _pickle_references_code(path):
             raise CheckpointError(
                 f"refusing to load {path}: it is a pickle that references code or objects "
                 "other than tensors, so loading it could execute arbitrary code. voxlab only "
                 "loads plain state dicts (torch.load with weights_only=True) or "
                 ".safetensors. If you trust the file's author, re-save just its state dict "
                 "(`torch.save(model.state_dict(), ...)`) or convert it to safetensors. "
-                f"Details: {text.splitlines()[0] if text else type(exc).__name__}"
+                f"Details: {_unpickler_detail(text)}"
             ) from exc
         raise CheckpointError(_corrupt_message(path, exc)) from exc
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise CheckpointError(_corrupt_message(path, exc)) from exc
+
+
+_CODE_OPCODES = frozenset({"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ"})
+
+
+def _pickle_references_code(path: Path) -> bool:
+    """Whether the file parses as a pickle that imports/calls something (never executes it)."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                member = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+                data = archive.read(member)
+        else:
+            data = path.read_bytes()
+        return any(op.name in _CODE_OPCODES for op, _, _ in pickletools.genops(data))
+    except Exception:  # unparseable: corrupt, not unsafe
+        return False
+
+
+def _unpickler_detail(text: str) -> str:
+    for line in text.splitlines():
+        if "Unsupported" in line or "WeightsUnpickler error" in line:
+            return line.strip().split(" Please use")[0]
+    return text.splitlines()[0] if text else "weights-only unpickler refused the file"
 
 
 def _corrupt_message(path: Path, exc: BaseException) -> str:
