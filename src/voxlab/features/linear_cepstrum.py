@@ -313,7 +313,7 @@ def lfcc_from_parts(
         ``(..., time) -> (..., n_lfcc * (3 if with_deltas else 1), n_frames)``
     """
     x = check_waveform(waveform)
-    win_length = window.shape[-1]
+    win_length = int(window.shape[-1])
     if pre_emphasis > 0:
         x = torch.cat([x[..., :1], x[..., 1:] - pre_emphasis * x[..., :-1]], dim=-1)
     if framing == "center":

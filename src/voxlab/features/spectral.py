@@ -5,7 +5,13 @@ from __future__ import annotations
 import torch
 
 from voxlab.errors import ConfigError
-from voxlab.features._common import check_positive, check_waveform, cpu_chunked, get_window
+from voxlab.features._common import (
+    check_positive,
+    check_sample_rate,
+    check_waveform,
+    cpu_chunked,
+    get_window,
+)
 
 __all__ = ["spectrogram", "stft"]
 
@@ -62,7 +68,7 @@ def stft(
             raise ConfigError(
                 f"window tensor has {window.shape[-1]} samples but win_length={win_length}"
             )
-        win_length = window.shape[-1]
+        win_length = int(window.shape[-1])
     win_length = n_fft if win_length is None else win_length
     hop_length = win_length // 4 if hop_length is None else hop_length
     _check_frames(waveform.shape[-1], n_fft, hop_length, win_length, center)
@@ -102,13 +108,19 @@ def spectrogram(
     center: bool = True,
     pad_mode: str = "constant",
     power: float = 2.0,
+    sample_rate: float | None = None,
 ) -> torch.Tensor:
     """Magnitude (``power=1``) or power (``power=2``) spectrogram, like ``librosa``'s ``|stft|**p``.
+
+    ``sample_rate`` is accepted (and checked) so that every feature function can be called
+    the same way; the spectrogram itself does not depend on it.
 
     Shape:
         ``(..., time) -> (..., n_fft // 2 + 1, n_frames)``
     """
     check_positive(power, "power")
+    if sample_rate is not None:
+        check_sample_rate(sample_rate)
     spec = stft(
         waveform,
         n_fft=n_fft,
