@@ -27,6 +27,7 @@ from voxlab.features._common import (
     check_positive,
     check_sample_rate,
     check_waveform,
+    cpu_chunked,
     htk_deltas,
 )
 
@@ -35,7 +36,7 @@ __all__ = ["cqcc", "cqcc_gamma", "cqt", "cqt_frequencies"]
 _EPS64 = float(np.finfo(np.float64).eps)
 _MIN_WIN = 4  # the toolbox's minimum window length in FFT bins
 _MIN_FRAMES = 8  # fewer frames than this means the signal is too short to analyse
-_CHUNK_ELEMENTS = 1 << 25  # complex coefficients computed per chunk of the batch
+_CHUNK_ELEMENTS = 1 << 21  # complex coefficients per chunk of the batch (cache-sized)
 
 
 def cqcc_gamma(bins_per_octave: int) -> float:
@@ -161,7 +162,8 @@ def cqt(
         )
     device = waveform.device
     idx = torch.as_tensor(index.reshape(-1), device=device)
-    w = torch.as_tensor(weight, dtype=waveform.dtype, device=device)
+    # "sine" normalisation 2 M / n folded into the windows.
+    w = torch.as_tensor(weight * (2.0 * n_frames / n), dtype=waveform.dtype, device=device)
     lead = waveform.shape[:-1]
     flat = waveform.reshape(-1, n)
     chunk = max(1, _CHUNK_ELEMENTS // index.size)
@@ -169,7 +171,7 @@ def cqt(
     for start in range(0, flat.shape[0], chunk):
         spec = torch.fft.fft(flat[start : start + chunk], dim=-1)
         bands = spec[:, idx].reshape(-1, *index.shape) * w
-        outs.append(torch.fft.ifft(bands, dim=-1) * (2.0 * n_frames / n))
+        outs.append(torch.fft.ifft(bands, dim=-1))
     out = torch.cat(outs, dim=0)
     return out.reshape(*lead, *index.shape)
 
@@ -195,6 +197,7 @@ def _cepstral_matrix(freqs_key: tuple, fmin: float, d: int, first: int, last: in
     return basis @ spline
 
 
+@cpu_chunked
 def cqcc(
     waveform: torch.Tensor,
     *,
