@@ -33,11 +33,13 @@ def detect_command(
     resume: bool = typer.Option(
         False, "--resume", help="Append to --out, skipping files it already scored."
     ),
-    policy: str = typer.Option(
-        "official",
+    policy: str | None = typer.Option(
+        None,
         "--policy",
-        help="official: first 4.04 s, short input tiled (as the published evaluation); "
-        "full: the whole file in one pass; windows: sliding windows over the whole file.",
+        help="official: first 4.04 s, short input tiled (as the published evaluation; the "
+        "default for the published models); full: the whole file in one pass (the default "
+        "for the whole-utterance GMM/LCNN baselines); windows: sliding windows over the "
+        "whole file, aggregated by mean logit and by the most-spoof window.",
     ),
     window: float = typer.Option(4.0375, "--window", help="Window length (s), windows policy."),
     hop: float = typer.Option(2.0, "--hop", help="Hop between windows (s), windows policy."),
@@ -72,7 +74,7 @@ def detect_command(
     files = find_audio_files(paths)
     if not files:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, paths))}")
-    input_policy = InputPolicy(name=policy, window=window, hop=hop)
+    input_policy = None if policy is None else InputPolicy(name=policy, window=window, hop=hop)
     kwargs = dict(policy=input_policy, batch_size=batch_size, device=device)
     if checkpoint is not None:
         detector = Detector.from_checkpoint(checkpoint, model=model, threshold=threshold, **kwargs)

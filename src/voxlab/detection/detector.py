@@ -39,7 +39,9 @@ class Detector:
         name: Model name reported in results.
         threshold: Verdict threshold on the score (bona fide logit); ``None`` compares
             the two logits instead (``p_spoof >= 0.5`` means spoof).
-        policy: Input policy (name or :class:`InputPolicy`).
+        policy: Input policy (name or :class:`InputPolicy`); ``None`` takes the model's
+            ``default_policy`` attribute (``"full"`` for the whole-utterance baselines),
+            else ``"official"``.
         batch_size: Model inputs per forward pass.
         device: Torch device (``"cpu"``, ``"cuda"``...).
         sample_rate: Rate the model expects; arrays at other rates are resampled.
@@ -51,7 +53,7 @@ class Detector:
         *,
         name: str = "model",
         threshold: float | None = None,
-        policy: InputPolicy | str = "official",
+        policy: InputPolicy | str | None = None,
         batch_size: int = 16,
         device: str | torch.device = "cpu",
         sample_rate: int = 16_000,

@@ -420,6 +420,9 @@ class GMMCountermeasure(nn.Module):
         Output: ``(batch, 2)`` logits ``[0, llr]`` in the order ``[spoof, bona fide]``.
     """
 
+    #: The GMM baselines score whole utterances (voxlab.detection reads this).
+    default_policy = "full"
+
     def __init__(self, config: GMMConfig | None = None) -> None:
         super().__init__()
         cfg = config if config is not None else GMMConfig()

@@ -176,6 +176,9 @@ class LCNN(nn.Module):
         Output: ``(batch, 2)`` logits ``[0, s]`` in the order ``[spoof, bona fide]``.
     """
 
+    #: The B03 baseline scores whole utterances (voxlab.detection reads this).
+    default_policy = "full"
+
     def __init__(self, config: LCNNConfig | None = None) -> None:
         super().__init__()
         cfg = config if config is not None else LCNNConfig()
