@@ -60,9 +60,11 @@ class Detector:
     ) -> None:
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-        self.policy = (
-            InputPolicy(name=policy, sample_rate=sample_rate) if isinstance(policy, str) else policy
-        )
+        if policy is None:
+            policy = getattr(model, "default_policy", "official")
+        if isinstance(policy, str):
+            policy = InputPolicy(name=policy, sample_rate=sample_rate)
+        self.policy = policy
         fixed = _fixed_length(model)
         if fixed is not None and self.policy.name == "full":
             raise ConfigError(

@@ -109,3 +109,12 @@ def test_writer_streams_and_resume_skips_ok_rows(tmp_path):
         assert writer.done == {str(files[0])}
         writer.write(next(det.score_files(files[1:2])))
     assert csv_out.read_text().count("\n") == 3  # header written once
+
+
+def test_model_default_policy_is_used_unless_overridden():
+    class WholeUtterance(EnergyModel):
+        default_policy = "full"
+
+    assert Detector(WholeUtterance()).policy.name == "full"
+    assert Detector(WholeUtterance(), policy="official").policy.name == "official"
+    assert Detector(EnergyModel()).policy.name == "official"
