@@ -224,3 +224,20 @@ def test_gmm_vc_from_parallel_recordings(recordings, tmp_path):
     assert result.failed == []
     splits = prepare_asvspoof2019(tmp_path / "c")
     assert {u.attack for u in splits["eval"] if not u.is_bonafide} == {"V07"}
+
+
+def test_cli_tts_and_vocode(tmp_path, espeak, capsys):
+    import numpy as np
+
+    from voxlab.audio import load
+
+    wav = tmp_path / "hello.wav"
+    assert main(["tts", "Hello there.", "--variant", "f3", "-o", str(wav)]) == 0
+    audio, info = load(wav)
+    assert info.sample_rate == 16_000 and len(audio) > 8000
+    out = tmp_path / "hello_lpc.flac"
+    assert main(["vocode", str(wav), "--attack", "V05", "-o", str(out), "--seed", "3"]) == 0
+    vocoded, _ = load(out)
+    assert len(vocoded) == len(audio) and not np.array_equal(vocoded, audio)
+    assert main(["vocode", str(wav), "--attack", "V06", "-o", str(out)]) == 2
+    assert "target speaker" in capsys.readouterr().err

@@ -1,0 +1,67 @@
+"""``voxlab tts`` and ``voxlab vocode``: offline speech generation from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def tts_command(
+    text: str = typer.Argument(..., help="What to say."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (.wav, .flac, ...)."),
+    voice: str = typer.Option("en-us", "--voice", help="espeak-ng voice (`espeak-ng --voices`)."),
+    variant: str | None = typer.Option(None, "--variant", help="Variant: f1-f5, m1-m8, klatt..."),
+    speed: int = typer.Option(160, "--speed", help="Words per minute (80-450)."),
+    pitch: int = typer.Option(50, "--pitch", help="Base pitch (0-99)."),
+    sample_rate: int = typer.Option(16_000, "--sample-rate", help="Output rate in Hz."),
+) -> None:
+    """Speak TEXT with espeak-ng (offline formant synthesis, > 100 languages).
+
+    Examples:
+        voxlab tts "Hello there" --variant f3 --pitch 70 -o hello.wav
+        voxlab tts "Guten Tag" --voice de -o tag.flac
+    """
+    from voxlab.generation.base import write_generated
+    from voxlab.generation.tts import EspeakVoice, synthesize
+
+    spec = EspeakVoice(voice=voice, variant=variant, speed=speed, pitch=pitch)
+    generated = synthesize(text, spec, sample_rate=sample_rate)
+    write_generated(generated, out, metadata={"comment": f"voxlab tts {spec.name}"})
+    typer.echo(f"{out} ({generated.duration:.2f} s, espeak-ng {spec.name})")
+
+
+def vocode_command(
+    source: Path = typer.Argument(..., help="Speech to re-synthesise."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (.wav, .flac, ...)."),
+    attack: str = typer.Option("V01", "--attack", "-a", help="A vocoder attack id (V01-V05)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random parts (Griffin-Lim, LPC)."),
+) -> None:
+    """Re-synthesise SOURCE with one of voxlab's vocoder attack systems (copy-synthesis).
+
+    Conversion and TTS systems need a target speaker; use `voxlab corpus make` for them.
+
+    Examples:
+        voxlab vocode speech.wav --attack V04 -o speech_gl.flac
+    """
+    from voxlab.audio import load
+    from voxlab.errors import ConfigError
+    from voxlab.generation.attacks import AttackInput, get_attack
+    from voxlab.generation.base import write_generated
+
+    system = get_attack(attack)
+    if system.kind != "vocoder":
+        raise ConfigError(
+            f"{attack} is a {system.kind} system and needs a target speaker; `voxlab vocode` "
+            "takes vocoder systems (see `voxlab corpus attacks`)"
+        )
+    audio, _ = load(source, sr=16_000)
+    generated = system(AttackInput(audio, 16_000, speaker="-", seed=seed))
+    write_generated(generated, out, metadata={"comment": f"voxlab vocode {attack}"})
+    typer.echo(f"{out} ({system.id}: {system.description})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``voxlab tts`` and ``voxlab vocode`` to ``app``."""
+    app.command("tts")(tts_command)
+    app.command("vocode")(vocode_command)
