@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "eval",
     "features",
     "corpus",
+    "generate",
 ]
 
 app = typer.Typer(
