@@ -5,8 +5,9 @@ the whole batch as one ``(200, 64000)`` tensor; librosa runs per clip (as most c
 and, where librosa accepts it, vectorised on the ``(200, 64000)`` array. librosa has no LFCC,
 so its LFCC baseline is the usual recipe built on it: ``librosa.stft`` power spectrum, the
 same linear filterbank, ``log10``, ``scipy.fft.dct`` and the same deltas in numpy. Each
-timing is the median of ``--repeats`` runs after one warm-up. Target: voxlab >= 2x librosa
-per clip on CPU.
+timing is the median of ``--repeats`` runs after one warm-up. torch runs single-threaded by
+default (librosa's FFTs are single-threaded too); ``--threads 0`` keeps torch's default.
+Target: voxlab >= 2x librosa per clip on CPU.
 
     .venv/bin/python benchmarks/features.py [--clips 200] [--repeats 3] [--threads N]
 """
@@ -72,7 +73,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="torch threads (default 1, like numpy's FFT that librosa uses; 0 = torch default)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
