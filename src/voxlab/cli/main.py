@@ -22,6 +22,7 @@ from voxlab.errors import VoxlabError
 COMMAND_MODULES = [
     "info",
     "detect",
+    "watermark",
     "train",
     "report",
     "eval",
