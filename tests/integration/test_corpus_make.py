@@ -224,6 +224,10 @@ def test_gmm_vc_from_parallel_recordings(recordings, tmp_path):
     assert result.failed == []
     splits = prepare_asvspoof2019(tmp_path / "c")
     assert {u.attack for u in splits["eval"] if not u.is_bonafide} == {"V07"}
+    # GMM training is bit-exact whatever the number of workers (one BLAS thread everywhere).
+    serial = make_corpus(config, tmp_path / "serial", progress=False, workers=1)
+    assert serial.failed == []
+    assert _hashes(tmp_path / "serial") == _hashes(tmp_path / "c")
 
 
 def test_cli_tts_and_vocode(tmp_path, espeak, capsys):

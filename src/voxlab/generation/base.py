@@ -77,6 +77,19 @@ def finish_audio(audio: np.ndarray, *, name: str = "generated audio") -> np.ndar
     return out.astype(np.float32)
 
 
+def one_blas_thread():
+    """Context in which BLAS (numpy's matrix products) runs on one thread.
+
+    Multi-threaded BLAS may split the sums of a matrix product differently for different
+    thread counts, which changes the last bits of e.g. EM training; one thread keeps
+    generation bit-identical whatever the machine, the thread settings or the number of
+    corpus workers (and avoids thread thrashing on busy machines).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def derive_seed(*parts: object) -> int:
     """A stable 32-bit seed from any printable parts (same parts -> same seed, any process).
 

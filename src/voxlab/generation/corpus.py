@@ -48,7 +48,7 @@ from voxlab.generation._sources import (
     sentence,
 )
 from voxlab.generation.attacks import get_attack
-from voxlab.generation.base import derive_seed
+from voxlab.generation.base import derive_seed, one_blas_thread
 
 SPLITS = ("train", "dev", "eval")
 SPLIT_LETTER = {"train": "T", "dev": "D", "eval": "E"}
@@ -313,9 +313,10 @@ def _run_all(
     """Runs ``(function, args, n_items)`` jobs, in order when serial; reports per job."""
     if workers <= 1:
         reports = []
-        for fn, args, n in jobs:
-            reports.append(fn(*args))
-            progress(n)
+        with one_blas_thread():
+            for fn, args, n in jobs:
+                reports.append(fn(*args))
+                progress(n)
         return reports
     reports: list[dict[str, Any] | None] = [None] * len(jobs)
     with (

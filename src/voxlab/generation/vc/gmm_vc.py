@@ -22,7 +22,7 @@ from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 from voxlab.errors import ConfigError, DataError
 from voxlab.generation import world
-from voxlab.generation.base import Generated, finish_audio
+from voxlab.generation.base import Generated, finish_audio, one_blas_thread
 from voxlab.generation.vc.world_vc import LogF0Stats, map_f0
 
 #: Frames quieter than the utterance's loudest by this many dB are left out of training.
@@ -122,6 +122,11 @@ class JointGMM:
             seed: Seed of the k-means++ initialisation.
             tol: Stop when the mean log-likelihood improves by less than this.
         """
+        with one_blas_thread():
+            return cls._fit(z, n_components, n_iter, reg, seed, tol)
+
+    @classmethod
+    def _fit(cls, z, n_components, n_iter, reg, seed, tol) -> JointGMM:
         z = np.asarray(z, dtype=np.float64)
         n, dim = z.shape
         if n < 2 * n_components:
@@ -235,20 +240,10 @@ class GMMVoiceConverter:
             raise DataError("GMM voice conversion needs at least one parallel utterance pair")
         alpha = world.mcep_alpha(sample_rate)
         joint, src_f0, tgt_f0 = [], [], []
-        for src, tgt in pairs:
-            feats = []
-            for audio in (src, tgt):
-                f0 = world.extract_f0(
-                    audio, sample_rate, method=f0_method, frame_period=frame_period
-                )
-                sp = world.spectral_envelope(audio, sample_rate, f0, frame_period=frame_period)
-                feats.append((f0, world.sp_to_mcep(sp, order=order, alpha=alpha)))
-            (f0_x, mc_x), (f0_y, mc_y) = feats
-            src_f0.append(f0_x)
-            tgt_f0.append(f0_y)
-            ix, iy = dtw_path(mc_x[:, 1:], mc_y[:, 1:])
-            keep = _speech_frames(mc_x)[ix] & _speech_frames(mc_y)[iy]
-            joint.append(np.hstack([mc_x[ix[keep], 1:], mc_y[iy[keep], 1:]]))
+        with one_blas_thread():
+            for src, tgt in pairs:
+                cls._add_pair(src, tgt, sample_rate, order, alpha, f0_method, frame_period,
+                              joint, src_f0, tgt_f0)  # fmt: skip
         gmm = JointGMM.fit(np.vstack(joint), n_components=n_components, n_iter=n_iter, seed=seed)
         return cls(
             gmm=gmm,
@@ -260,6 +255,22 @@ class GMMVoiceConverter:
             frame_period=frame_period,
             f0_method=f0_method,
         )
+
+    @staticmethod
+    def _add_pair(src, tgt, sample_rate, order, alpha, f0_method, frame_period, joint, src_f0,
+                  tgt_f0) -> None:  # fmt: skip
+        """Analyses one parallel pair, aligns it by DTW and appends its joint speech frames."""
+        feats = []
+        for audio in (src, tgt):
+            f0 = world.extract_f0(audio, sample_rate, method=f0_method, frame_period=frame_period)
+            sp = world.spectral_envelope(audio, sample_rate, f0, frame_period=frame_period)
+            feats.append((f0, world.sp_to_mcep(sp, order=order, alpha=alpha)))
+        (f0_x, mc_x), (f0_y, mc_y) = feats
+        src_f0.append(f0_x)
+        tgt_f0.append(f0_y)
+        ix, iy = dtw_path(mc_x[:, 1:], mc_y[:, 1:])
+        keep = _speech_frames(mc_x)[ix] & _speech_frames(mc_y)[iy]
+        joint.append(np.hstack([mc_x[ix[keep], 1:], mc_y[iy[keep], 1:]]))
 
     def save(self, path: str | os.PathLike) -> Path:
         """Writes the converter to an ``.npz`` file (atomically; arrays and numbers only)."""
@@ -322,6 +333,10 @@ class GMMVoiceConverter:
         mc = np.asarray(mc, dtype=np.float64)
         if mc.shape[-1] != self.order + 1:
             raise ConfigError(f"expected order-{self.order} mel-cepstra, got {mc.shape[-1] - 1}")
+        with one_blas_thread():
+            return self._convert_mcep(mc)
+
+    def _convert_mcep(self, mc: np.ndarray) -> np.ndarray:
         d = self.order
         x = mc[:, 1:]
         mu_x, mu_y = self.gmm.means[:, :d], self.gmm.means[:, d:]
