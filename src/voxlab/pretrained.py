@@ -1,0 +1,391 @@
+"""Catalogue of published countermeasure checkpoints, with lookup, download and cache.
+
+Every entry names a registry architecture, the authors' file (a plain PyTorch state dict in
+their key layout, loaded through :mod:`voxlab.models.checkpoints` adapters), its public
+URL, sha256, licence, training data and published results, and the verdict threshold
+voxlab uses on its score.
+
+**Scores and thresholds.** A model outputs logits ``[spoof, bona fide]``; the score is the
+bona fide logit (ASVspoof convention: higher = more bona fide). ``threshold`` is a value on
+that score: ``score >= threshold`` means "bona fide". Where published scores exist
+(RawGAT-ST add) it is the equal-error-rate threshold on the ASVspoof 2019 LA evaluation
+set, computed by voxlab's metrics from the authors' score file. Otherwise it is 0.0: the
+heads are trained with two-class cross-entropy and their logits are close to antisymmetric
+(``spoof ≈ -bona fide``), so ``bona fide logit >= 0`` reproduces the arg-max decision of
+the classifier. Neither is calibrated for other data: calibrate on your own development
+set (``voxlab eval`` reports the EER threshold) and pass it explicitly.
+
+**Lookup order** (:func:`resolve_checkpoint`): an explicit path; ``$VOXLAB_MODEL_DIR/<file>``;
+the cache ``$VOXLAB_HOME/models/<file>`` (default ``~/.cache/voxlab``); else a download
+from the public URL (streamed to a temporary file, sha256-verified, renamed atomically).
+``$VOXLAB_DOWNLOAD_BASE`` replaces the URL's ``https://github.com`` origin (mirrors, tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+
+from voxlab.errors import CheckpointError, ConfigError
+
+_GITHUB = "https://github.com"
+_CHUNK = 1 << 16
+DEFAULT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class PretrainedEntry:
+    """One published checkpoint.
+
+    Attributes:
+        name: Catalogue name (``voxlab detect --model NAME``).
+        model: Registry architecture name (:func:`voxlab.models.registry.build_model`).
+        filename: Local file name in the model directory / cache.
+        url: Public download URL (GitHub raw URL of the authors' repository).
+        sha256: Checksum of the file at ``url``.
+        license: Licence of the weights.
+        training_data: What the model was trained on.
+        reported: Published results, as stated by the authors.
+        eer_percent: Published EER in percent on ``reported``'s evaluation set.
+        min_tdcf: Published min t-DCF (ASVspoof 2019 definition), or ``None``.
+        threshold: Verdict threshold on the score (bona fide logit).
+        threshold_source: How ``threshold`` was obtained.
+        source: ``owner/repo : path`` of the file.
+    """
+
+    name: str
+    model: str
+    filename: str
+    url: str
+    sha256: str
+    license: str
+    training_data: str
+    reported: str
+    eer_percent: float
+    min_tdcf: float | None
+    threshold: float
+    threshold_source: str
+    source: str
+
+
+_ARGMAX = "0.0 = arg-max of the two-class head (its logits are near-antisymmetric); not calibrated"
+
+PRETRAINED: dict[str, PretrainedEntry] = {
+    e.name: e
+    for e in (
+        PretrainedEntry(
+            name="aasist",
+            model="aasist",
+            filename="aasist.pth",
+            url=f"{_GITHUB}/clovaai/aasist/raw/main/models/weights/AASIST.pth",
+            sha256="51d2d9cf0738172f61e2a384ec50a54a55363240f67c971ed55a92435bc1a1c0",
+            license="MIT",
+            training_data="ASVspoof 2019 LA train",
+            reported="ASVspoof 2019 LA eval: EER 0.83 %, min t-DCF 0.0275",
+            eer_percent=0.83,
+            min_tdcf=0.0275,
+            threshold=0.0,
+            threshold_source=_ARGMAX,
+            source="clovaai/aasist : models/weights/AASIST.pth",
+        ),
+        PretrainedEntry(
+            name="aasist-l",
+            model="aasist-l",
+            filename="aasist_l.pth",
+            url=f"{_GITHUB}/clovaai/aasist/raw/main/models/weights/AASIST-L.pth",
+            sha256="814331d088032bb4c3fa61cc014789eadeed464209dd094ab3a2dd6ffbdce27a",
+            license="MIT",
+            training_data="ASVspoof 2019 LA train",
+            reported="ASVspoof 2019 LA eval: EER 0.99 %, min t-DCF 0.0309",
+            eer_percent=0.99,
+            min_tdcf=0.0309,
+            threshold=0.0,
+            threshold_source=_ARGMAX,
+            source="clovaai/aasist : models/weights/AASIST-L.pth",
+        ),
+        PretrainedEntry(
+            name="aasist-asvspoof5",
+            model="aasist",
+            filename="aasist_asvspoof5.pth",
+            url=(
+                f"{_GITHUB}/asvspoof-challenge/asvspoof5/raw/main/"
+                "Baseline-AASIST/models/weights/AASIST/best.pth"
+            ),
+            sha256="8f10fe1d1ce3ac62c19f00b86dfaf79f86f464301d23e08726b16b02edbb601c",
+            license="MIT",
+            training_data="ASVspoof 5 train",
+            reported="ASVspoof 5 dev: EER 15.2 % (challenge baseline)",
+            eer_percent=15.2,
+            min_tdcf=None,
+            threshold=0.0,
+            threshold_source=_ARGMAX,
+            source="asvspoof-challenge/asvspoof5 : Baseline-AASIST/models/weights/AASIST/best.pth",
+        ),
+        PretrainedEntry(
+            name="rawgat-st",
+            model="rawgat-st",
+            filename="rawgat_st_mul.pth",
+            url=(
+                f"{_GITHUB}/eurecom-asp/RawGAT-ST-antispoofing/raw/main/"
+                "Pre_trained_models/RawGAT_ST_mul/Best_epoch.pth"
+            ),
+            sha256="8a91ce8201d42119cbfb9ebca8850e5914f1a85959b3ca962819783738c2a9e2",
+            license="MIT",
+            training_data="ASVspoof 2019 LA train",
+            reported="ASVspoof 2019 LA eval: EER 1.06 %, min t-DCF 0.0335 (mul fusion)",
+            eer_percent=1.06,
+            min_tdcf=0.0335,
+            threshold=0.0,
+            threshold_source=_ARGMAX,
+            source=(
+                "eurecom-asp/RawGAT-ST-antispoofing : "
+                "Pre_trained_models/RawGAT_ST_mul/Best_epoch.pth"
+            ),
+        ),
+        PretrainedEntry(
+            name="rawgat-st-add",
+            model="rawgat-st-add",
+            filename="rawgat_st_add.pth",
+            url=(
+                f"{_GITHUB}/eurecom-asp/RawGAT-ST-antispoofing/raw/main/"
+                "Pre_trained_models/RawGAT_ST_add/Best_epoch.pth"
+            ),
+            sha256="0b59dd135194db79815cc1f05203f83f59a38d9ad7ce64a20f1c69d4d285fcc9",
+            license="MIT",
+            training_data="ASVspoof 2019 LA train",
+            reported="ASVspoof 2019 LA eval: EER 1.16 %, min t-DCF 0.0374 (add fusion)",
+            eer_percent=1.16,
+            min_tdcf=0.0374,
+            threshold=1.745120882987976,
+            threshold_source=(
+                "EER threshold on the authors' published ASVspoof 2019 LA eval scores "
+                "(EER 1.1586 %); calibrated on that evaluation set, not on your data"
+            ),
+            source=(
+                "eurecom-asp/RawGAT-ST-antispoofing : "
+                "Pre_trained_models/RawGAT_ST_add/Best_epoch.pth"
+            ),
+        ),
+    )
+}
+
+
+def names() -> list[str]:
+    """Catalogue names, in catalogue order."""
+    return list(PRETRAINED)
+
+
+def list_entries() -> list[PretrainedEntry]:
+    """All catalogue entries, in catalogue order."""
+    return list(PRETRAINED.values())
+
+
+def get_entry(name: str) -> PretrainedEntry:
+    """The entry called ``name``.
+
+    Raises:
+        ConfigError: Unknown name; the message lists the known ones.
+    """
+    try:
+        return PRETRAINED[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown pretrained model {name!r}; known: {', '.join(PRETRAINED)}"
+        ) from None
+
+
+def voxlab_home() -> Path:
+    """``$VOXLAB_HOME`` or ``~/.cache/voxlab``."""
+    return Path(os.environ.get("VOXLAB_HOME") or Path.home() / ".cache" / "voxlab").expanduser()
+
+
+def cache_dir() -> Path:
+    """Where downloaded checkpoints are kept: ``<voxlab_home>/models``."""
+    return voxlab_home() / "models"
+
+
+def download_url(entry: PretrainedEntry, *, base_url: str | None = None) -> str:
+    """The URL to fetch ``entry`` from, with ``base_url``/``$VOXLAB_DOWNLOAD_BASE`` applied."""
+    base = base_url or os.environ.get("VOXLAB_DOWNLOAD_BASE")
+    if base and entry.url.startswith(_GITHUB):
+        return base.rstrip("/") + entry.url[len(_GITHUB) :]
+    return entry.url
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _candidates(entry: PretrainedEntry) -> list[Path]:
+    paths = []
+    model_dir = os.environ.get("VOXLAB_MODEL_DIR")
+    if model_dir:
+        paths.append(Path(model_dir).expanduser() / entry.filename)
+    paths.append(cache_dir() / entry.filename)
+    return paths
+
+
+def resolve_checkpoint(
+    name: str,
+    *,
+    checkpoint: str | os.PathLike | None = None,
+    download: bool = True,
+    base_url: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    progress: bool = True,
+) -> Path:
+    """Find (or fetch) the checkpoint file of catalogue entry ``name``.
+
+    Args:
+        name: Catalogue name.
+        checkpoint: Explicit file; used as is (it must exist).
+        download: Allow downloading when no local copy exists.
+        base_url: Replaces ``https://github.com`` in the entry's URL.
+        timeout: Socket timeout of the download, in seconds.
+        progress: Show a tqdm progress bar while downloading.
+
+    Returns:
+        Path of a local checkpoint file.
+
+    Raises:
+        ConfigError: Unknown name.
+        CheckpointError: Explicit file missing; no local copy and downloading disabled or
+            failed (the message says where to put the file and the URL to get it from).
+    """
+    entry = get_entry(name)
+    if checkpoint is not None:
+        path = Path(checkpoint).expanduser()
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint file for {name!r} not found: {path}")
+        return path
+    candidates = _candidates(entry)
+    for path in candidates:
+        if path.is_file():
+            return path
+    url = download_url(entry, base_url=base_url)
+    where = " or ".join(str(p) for p in candidates)
+    if not download:
+        raise CheckpointError(
+            f"no local copy of {name!r}: put {entry.filename} at {where} "
+            f"(download it from {url}, sha256 {entry.sha256}), or allow downloading"
+        )
+    try:
+        return _download(entry, url, cache_dir() / entry.filename, timeout, progress)
+    except CheckpointError as exc:
+        raise CheckpointError(
+            f"{exc}. Without network access, download {url} elsewhere and put it at {where}"
+        ) from exc
+
+
+def _download(
+    entry: PretrainedEntry, url: str, target: Path, timeout: float, progress: bool
+) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{entry.filename}.", suffix=".part", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        received = 0
+        expected = None
+        with os.fdopen(fd, "wb") as out:
+            request = urllib.request.Request(url, headers={"User-Agent": "voxlab"})
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                expected = int(response.headers.get("Content-Length") or 0) or None
+                bar = _progress_bar(entry.filename, expected, progress)
+                try:
+                    while chunk := response.read(_CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        received += len(chunk)
+                        if bar is not None:
+                            bar.update(len(chunk))
+                finally:
+                    if bar is not None:
+                        bar.close()
+        if expected is not None and received != expected:
+            raise CheckpointError(
+                f"download of {url} was cut off: got {received} of {expected} bytes"
+            )
+        if digest.hexdigest() != entry.sha256:
+            raise CheckpointError(
+                f"download of {url} has sha256 {digest.hexdigest()}, expected {entry.sha256} "
+                "(corrupt transfer or a changed file upstream); nothing was cached"
+            )
+        os.replace(tmp, target)
+        return target
+    except CheckpointError:
+        raise
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        if isinstance(exc, http.client.IncompleteRead):
+            reason = f"the transfer was cut off ({exc!r})"
+        elif isinstance(exc, urllib.error.HTTPError):
+            reason = f"HTTP {exc.code} {exc.reason}"
+        else:
+            reason = getattr(exc, "reason", None) or exc
+        raise CheckpointError(f"cannot download {url}: {reason}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _progress_bar(name: str, total: int | None, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {name}", leave=False)
+
+
+def pull(name: str, **kwargs) -> Path:
+    """Make sure ``name`` is available locally (downloading if needed); return its path.
+
+    Keyword arguments are those of :func:`resolve_checkpoint`.
+    """
+    return resolve_checkpoint(name, **kwargs)
+
+
+def load_pretrained(
+    name: str,
+    *,
+    checkpoint: str | os.PathLike | None = None,
+    download: bool = True,
+    verify: bool = False,
+    **kwargs,
+) -> nn.Module:
+    """Build catalogue model ``name`` with its published weights, in eval mode.
+
+    Args:
+        name: Catalogue name.
+        checkpoint: Explicit checkpoint file (official layout or voxlab's).
+        download: Allow downloading when no local copy exists.
+        verify: Also check the local file's sha256 against the catalogue.
+        **kwargs: Passed to :func:`resolve_checkpoint` (``base_url``, ``timeout``, ...).
+
+    Raises:
+        CheckpointError: Missing, unsafe, corrupt or mismatching checkpoint.
+    """
+    from voxlab.models.checkpoints import load_checkpoint_into
+    from voxlab.models.registry import build_model
+
+    entry = get_entry(name)
+    path = resolve_checkpoint(name, checkpoint=checkpoint, download=download, **kwargs)
+    if verify and sha256_of(path) != entry.sha256:
+        raise CheckpointError(
+            f"{path} has sha256 {sha256_of(path)}, not the published {entry.sha256} of "
+            f"{name!r}; delete it and download it again from {entry.url}"
+        )
+    model = build_model(entry.model)
+    load_checkpoint_into(model, path)
+    return model.eval()
