@@ -307,27 +307,38 @@ def _single_threaded_children() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _run_all(
-    jobs: list[tuple[Callable, tuple, int]], workers: int, progress: Callable[[int], None]
-) -> list[dict[str, Any]]:
-    """Runs ``(function, args, n_items)`` jobs, in order when serial; reports per job."""
+@contextlib.contextmanager
+def _executor(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A spawned process pool with one BLAS/OpenMP thread per worker (None when serial)."""
     if workers <= 1:
-        reports = []
         with one_blas_thread():
-            for fn, args, n in jobs:
-                reports.append(fn(*args))
-                progress(n)
-        return reports
-    reports: list[dict[str, Any] | None] = [None] * len(jobs)
+            yield None
+        return
     with (
         _single_threaded_children(),
         ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool,
     ):
-        futures = {pool.submit(fn, *args): (i, n) for i, (fn, args, n) in enumerate(jobs)}
-        for future in as_completed(futures):
-            i, n = futures[future]
-            reports[i] = future.result()
+        yield pool
+
+
+def _run_all(
+    jobs: list[tuple[Callable, tuple, int]],
+    pool: ProcessPoolExecutor | None,
+    progress: Callable[[int], None],
+) -> list[dict[str, Any]]:
+    """Runs ``(function, args, n_items)`` jobs (in order when serial); one report per job."""
+    if pool is None:
+        reports = []
+        for fn, args, n in jobs:
+            reports.append(fn(*args))
             progress(n)
+        return reports
+    reports: list[dict[str, Any] | None] = [None] * len(jobs)
+    futures = {pool.submit(fn, *args): (i, n) for i, (fn, args, n) in enumerate(jobs)}
+    for future in as_completed(futures):
+        i, n = futures[future]
+        reports[i] = future.result()
+        progress(n)
     return reports
 
 
@@ -385,7 +396,9 @@ def make_corpus(
     total = len(plan.items) + len(plan.converters)
     bar = tqdm(total=total, desc="corpus", unit="file", disable=not progress, leave=False)
     reports: list[dict[str, Any]] = []
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(bar.close)
+        pool = stack.enter_context(_executor(workers))
         jobs = [
             (
                 tasks.make_bonafide,
@@ -407,7 +420,7 @@ def make_corpus(
             )
             for spec in plan.converters.values()
         ]
-        first = _run_all(jobs, workers, bar.update)
+        first = _run_all(jobs, pool, bar.update)
         reports += first
         sums: dict[str, list[float]] = {}
         for item, report in zip(bonafide, first, strict=False):
@@ -426,9 +439,7 @@ def make_corpus(
             for src in bonafide
             if src["utt_id"] in by_source
         ]  # fmt: skip
-        reports += _run_all(jobs, workers, bar.update)
-    finally:
-        bar.close()
+        reports += _run_all(jobs, pool, bar.update)
     failed = [f for report in reports for f in report["failed"]]
     bad = {f["utt_id"] for f in failed}
     done = [item for item in plan.items if item["utt_id"] not in bad]
