@@ -195,3 +195,54 @@ def test_parity_full_length(fixtures_dir, checkpoint, item):
     with torch.inference_mode():
         out = model(torch.from_numpy(wave.reshape(1, -1))).numpy()
     np.testing.assert_allclose(out, expected.reshape(1, 2), atol=ATOL, rtol=RTOL)
+
+
+# ----------------------------------------------------------------------------- fast path
+
+
+def test_optimized_model_matches_plain_model():
+    from voxlab.models.fast import optimize_for_inference
+
+    torch.manual_seed(6)
+    model = AASIST(AASISTConfig(encoder_channels=(8, 8, 16, 16), gat_dims=(16, 8)))
+    x = torch.randn(3, 20000) * 0.1
+    _calibrate_batchnorm(model, x)
+    fast = optimize_for_inference(model)
+    assert not fast.training and not model.training
+    fast.train()
+    assert not fast.training  # eval-only
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), model(x), atol=1e-5, rtol=0)
+        torch.testing.assert_close(fast(x[1:2]), model(x[1:2]), atol=1e-5, rtol=0)
+        short = x[:, :7001]  # lengths that are not multiples of 3 anywhere
+        torch.testing.assert_close(fast(short), model(short), atol=1e-5, rtol=0)
+    assert optimize_for_inference(fast) is fast
+
+
+@pytest.mark.parametrize("checkpoint", sorted(CHECKPOINTS))
+def test_optimized_parity_quick(fixtures_dir, checkpoint):
+    from voxlab.models.fast import optimize_for_inference
+
+    fast = optimize_for_inference(_pretrained(fixtures_dir, checkpoint))
+    inputs = np.load(fixtures_dir / "parity" / "inputs.npy")
+    expected = np.load(fixtures_dir / "parity" / f"expected_{checkpoint}.npy")
+    out = fast(torch.from_numpy(inputs[4:6])).numpy()
+    np.testing.assert_allclose(out, expected[4:6], atol=ATOL, rtol=RTOL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("checkpoint", sorted(CHECKPOINTS))
+def test_optimized_parity_all_items(fixtures_dir, checkpoint):
+    from voxlab.models.fast import optimize_for_inference
+
+    fast = optimize_for_inference(_pretrained(fixtures_dir, checkpoint))
+    inputs = torch.from_numpy(np.load(fixtures_dir / "parity" / "inputs.npy"))
+    expected = np.load(fixtures_dir / "parity" / f"expected_{checkpoint}.npy")
+    single = np.concatenate([fast(inputs[i : i + 1]).numpy() for i in range(len(inputs))])
+    np.testing.assert_allclose(single, expected, atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(fast(inputs).numpy(), expected, atol=ATOL, rtol=RTOL)
+    if checkpoint in ("aasist", "aasist_l"):  # any length: the 9.7-s full waveform
+        wave = np.load(fixtures_dir / "parity" / "fulllength_enus_long.npy")
+        ref = np.load(fixtures_dir / "parity" / f"fulllength_enus_long_expected_{checkpoint}.npy")
+        out = fast(torch.from_numpy(wave.reshape(1, -1))).numpy()
+        np.testing.assert_allclose(out, ref.reshape(1, 2), atol=ATOL, rtol=RTOL)

@@ -178,3 +178,37 @@ def test_add_checkpoint_with_additive_fusion(fixtures_dir):
     mul_reference = np.load(fixtures_dir / "parity" / "expected_rawgat_st_add.npy")[4:]
     assert (logits[:, 1] < -9.0).all()
     assert (np.abs(logits[:, 1]) > 3 * np.abs(mul_reference[:, 1])).all()
+
+
+# ----------------------------------------------------------------------------- fast path
+
+
+@pytest.mark.parametrize("fusion", ["mul", "add"])
+def test_optimized_model_matches_plain_model(fusion):
+    from voxlab.models.fast import optimize_for_inference
+
+    torch.manual_seed(7)
+    model = RawGATST(RawGATSTConfig(**{**TINY.__dict__, "fusion": fusion}))
+    x = torch.randn(3, 3000) * 0.1
+    model.train()
+    with torch.no_grad():
+        model(x)
+    model.eval()
+    fast = optimize_for_inference(model)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), model(x), atol=1e-5, rtol=0)
+    with pytest.raises(DurationError):
+        fast(torch.zeros(1, 100))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("checkpoint", ["rawgat_st_mul", "rawgat_st_add"])
+def test_optimized_parity_all_items(fixtures_dir, checkpoint):
+    from voxlab.models.fast import optimize_for_inference
+
+    fast = optimize_for_inference(_pretrained(fixtures_dir, checkpoint, "mul"))
+    inputs = torch.from_numpy(np.load(fixtures_dir / "parity" / "inputs.npy"))
+    expected = np.load(fixtures_dir / "parity" / f"expected_{checkpoint}.npy")
+    np.testing.assert_allclose(fast(inputs).numpy(), expected, atol=ATOL, rtol=RTOL)
+    single = np.concatenate([fast(inputs[i : i + 1]).numpy() for i in range(len(inputs))])
+    np.testing.assert_allclose(single, expected, atol=ATOL, rtol=RTOL)

@@ -173,7 +173,15 @@ class AASIST(nn.Module):
         Shape:
             ``(batch, time) -> (batch, 5 * gat_dims[1])``.
         """
-        features = self.encode(waveform).abs()
+        return self.graph_embed(self.encode(waveform))
+
+    def graph_embed(self, features: Tensor) -> Tensor:
+        """Graph part of :meth:`embed`, from the encoder output.
+
+        Shape:
+            ``(batch, channels, n_filters // 3, frames) -> (batch, 5 * gat_dims[1])``.
+        """
+        features = features.abs()
         spectral = features.amax(dim=3).transpose(1, 2) + self.spectral_position
         spectral = self.pool_spectral(self.gat_spectral(spectral))
         temporal = features.amax(dim=2).transpose(1, 2)

@@ -140,6 +140,15 @@ class RawGATST(nn.Module):
             )
         )
 
+    def check_input(self, waveform: Tensor) -> None:
+        """Raise :class:`~voxlab.errors.DurationError` unless ``waveform`` fits the network."""
+        if waveform.dim() != 2 or waveform.shape[-1] != self.config.num_samples:
+            raise DurationError(
+                f"RawGAT-ST takes exactly {self.config.num_samples} samples per utterance "
+                f"(batch, time); got shape {tuple(waveform.shape)}. Crop or repeat-pad the "
+                "waveform to that length first."
+            )
+
     def _features(self, waveform: Tensor) -> Tensor:
         x = self.frontend(waveform).unsqueeze(1)
         x = F.max_pool2d(torch.abs(x), (3, 3))
@@ -151,18 +160,21 @@ class RawGATST(nn.Module):
         Shape:
             ``(batch, num_samples) -> (batch, 2)`` logits ``[spoof, bona fide]``.
         """
-        if waveform.dim() != 2 or waveform.shape[-1] != self.config.num_samples:
-            raise DurationError(
-                f"RawGAT-ST takes exactly {self.config.num_samples} samples per utterance "
-                f"(batch, time); got shape {tuple(waveform.shape)}. Crop or repeat-pad the "
-                "waveform to that length first."
-            )
+        self.check_input(waveform)
         x = self._features(waveform)
-        spectral = self.spectral_encoder(x).abs().amax(dim=3).transpose(1, 2)
+        return self.classify(self.spectral_encoder(x), self.temporal_encoder(x))
+
+    def classify(self, spectral_map: Tensor, temporal_map: Tensor) -> Tensor:
+        """Graph part of :meth:`forward`, from the outputs of the two encoders.
+
+        Shape:
+            ``(batch, channels, freq, frames)`` twice ``-> (batch, 2)``.
+        """
+        spectral = spectral_map.abs().amax(dim=3).transpose(1, 2)
         spectral = self.pool_spectral(self.gat_spectral(spectral))
         spectral = self.spectral_node_proj(spectral.transpose(1, 2))  # (batch, dim, nodes)
 
-        temporal = self.temporal_encoder(x).abs().amax(dim=2).transpose(1, 2)
+        temporal = temporal_map.abs().amax(dim=2).transpose(1, 2)
         temporal = self.pool_temporal(self.gat_temporal(temporal))
         temporal = self.temporal_node_proj(temporal.transpose(1, 2))
 

@@ -1,0 +1,249 @@
+"""Inference-optimised, numerically equivalent versions of the sinc/graph countermeasures.
+
+Almost all of AASIST's and RawGAT-ST's CPU time goes to the 2-D residual encoder at full
+time resolution (the first block sees 23 x 21,490 positions per 4-s utterance) and to
+memory-bound element-wise passes over those maps. :func:`optimize_for_inference` returns a
+module that computes the same function faster:
+
+* every batch norm that follows a convolution is folded into that convolution's weights;
+* the encoder runs in channels-last memory layout (oneDNN's fastest direct convolution);
+* activations, residual additions and pooling work in place on the convolution outputs,
+  so no full-resolution map is materialised twice;
+* the fixed sinc filterbank, ``|x|`` and the 3x3 max-pool are one pass over the filter
+  outputs (the pool runs on a reshaped view instead of the generic pooling kernel).
+
+The graph attention part (a few thousand nodes in total) is reused unchanged. Results
+differ from the plain model only by float32 rounding (≈1e-6 on the logits; the tests and
+``benchmarks/models.py`` check 1e-5 against the official references). The module is
+eval-only: it has no dropout, no batch-norm updates and no gradients.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from voxlab.models.detectors.aasist import AASIST
+from voxlab.models.detectors.rawgat_st import RawGATST
+from voxlab.models.layers import ResidualBlock2d, SincFilterbank
+
+_CL = torch.channels_last
+
+
+def _bn_scale_shift(bn: nn.modules.batchnorm._BatchNorm) -> tuple[Tensor, Tensor]:
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    return scale, bn.bias - bn.running_mean * scale
+
+
+class FoldedResidualBlock(nn.Module):
+    """:class:`~voxlab.models.layers.ResidualBlock2d` with its batch norm folded into conv1.
+
+    Shape:
+        ``(batch, in_ch, freq, time) -> (batch, out_ch, freq, time // 3)``, channels-last.
+    """
+
+    def __init__(self, block: ResidualBlock2d) -> None:
+        super().__init__()
+        scale, shift = _bn_scale_shift(block.norm)
+        w1 = block.conv1.weight * scale.view(-1, 1, 1, 1)
+        b1 = block.conv1.bias * scale + shift
+        self.register_buffer("w1", w1.detach().contiguous(memory_format=_CL))
+        self.register_buffer("b1", b1.detach().clone())
+        self.register_buffer("w2", block.conv2.weight.detach().contiguous(memory_format=_CL))
+        self.register_buffer("b2", block.conv2.bias.detach().clone())
+        self.project = isinstance(block.shortcut, nn.Conv2d)
+        if self.project:
+            sc = block.shortcut
+            self.register_buffer("ws", sc.weight.detach().contiguous(memory_format=_CL))
+            self.register_buffer("bs", sc.bias.detach().clone())
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Shape: ``(batch, in_ch, freq, time) -> (batch, out_ch, freq, time // 3)``.
+
+        ``x`` may be overwritten (it is the previous block's output, owned by the encoder).
+        """
+        hidden = F.selu_(F.conv2d(x, self.w1, self.b1, padding=(1, 1)))
+        if self.project:
+            residual = F.conv2d(x, self.ws, self.bs, padding=(0, 1))
+        elif x.shape[1] == self.w2.shape[0]:
+            residual = x
+        else:  # a single input channel broadcast over all outputs (RawGAT-ST's first block)
+            out = F.conv2d(hidden, self.w2, self.b2, padding=(0, 1))
+            return _max_pool_time3(out.add_(x))
+        out = _conv_add_(residual, hidden, self.w2, self.b2)
+        return _max_pool_time3(out)
+
+
+def _conv_add_(residual: Tensor, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``residual += conv2d(x, weight, bias, padding=(0, 1))``, fused when oneDNN allows it.
+
+    The fused oneDNN kernel adds the residual while the convolution output is still in
+    cache (bit-identical to the two-step version); without it, convolve then add in place.
+    """
+    if _FUSED_ADD[0] and residual.is_contiguous(memory_format=_CL):
+        try:
+            torch.ops.mkldnn._convolution_pointwise_.binary(
+                residual, x, weight, bias, [0, 1], [1, 1], [1, 1], 1, "add", None, None, [], None
+            )
+            return residual
+        except (AttributeError, RuntimeError, NotImplementedError):
+            _FUSED_ADD[0] = False
+    return residual.add_(F.conv2d(x, weight, bias, padding=(0, 1)))
+
+
+_FUSED_ADD = [torch.backends.mkldnn.is_available()]
+
+
+def _max_pool_time3(x: Tensor) -> Tensor:
+    """``max_pool2d(x, (1, 3))`` of a channels-last map as a max over a strided view.
+
+    Shape:
+        ``(batch, ch, freq, time) -> (batch, ch, freq, time // 3)``, channels-last.
+    """
+    frames = x.shape[-1] // 3
+    # channels-last (B, C, H, T) is (B, H, T, C) in memory; split T into (frames, 3)
+    nhwc = x.permute(0, 2, 3, 1)[:, :, : frames * 3].unflatten(2, (frames, 3))
+    return nhwc.amax(dim=3).permute(0, 3, 1, 2)
+
+
+def _as_channels_last(x: Tensor) -> Tensor:
+    """``x`` in channels-last layout; single-channel maps get explicit channels-last strides.
+
+    A contiguous ``(B, 1, H, W)`` tensor is both NCHW and NHWC and PyTorch treats it as
+    NCHW, so convolutions on it would produce NCHW outputs; the restrided view makes them
+    produce channels-last outputs without copying anything.
+    """
+    if x.shape[1] == 1:
+        x = x.contiguous()
+        b, _, h, w = x.shape
+        return x.as_strided((b, 1, h, w), (h * w, 1, w, 1))
+    return x.contiguous(memory_format=_CL)
+
+
+class FastSincFront(nn.Module):
+    """Sinc filterbank, ``|x|``, 3x3 max-pool, the scalar batch norm and SELU in few passes.
+
+    Shape:
+        ``(batch, time) -> (batch, 1, n_filters // 3, (time - taps + 1) // 3)``.
+    """
+
+    def __init__(self, frontend: SincFilterbank, input_norm: nn.BatchNorm2d) -> None:
+        super().__init__()
+        self.register_buffer("filters", frontend.filters.detach().clone())
+        scale, shift = _bn_scale_shift(input_norm)
+        self.register_buffer("norm_scale", scale.detach().clone().view(1, 1, 1, 1))
+        self.register_buffer("norm_shift", shift.detach().clone().view(1, 1, 1, 1))
+
+    def forward(self, waveform: Tensor) -> Tensor:
+        """Shape: ``(batch, time) -> (batch, 1, n_filters // 3, frames)``."""
+        bands = F.conv1d(waveform.unsqueeze(1), self.filters)  # (B, F, T)
+        n_f, n_t = bands.shape[1] // 3, bands.shape[2] // 3
+        bands = bands[:, : n_f * 3, : n_t * 3].abs_()
+        pooled = bands.unflatten(2, (n_t, 3)).amax(dim=3).unflatten(1, (n_f, 3)).amax(dim=2)
+        # BatchNorm2d(1) in eval mode is the affine map x * scale + shift
+        return F.selu_(torch.addcmul(self.norm_shift, pooled.unsqueeze(1), self.norm_scale))
+
+
+class FastEncoder(nn.Module):
+    """A sequence of :class:`FoldedResidualBlock` run in channels-last layout.
+
+    Shape:
+        ``(batch, 1, freq, time) -> (batch, channels, freq, frames)`` (contiguous NCHW).
+    """
+
+    def __init__(self, encoder: nn.Sequential) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(FoldedResidualBlock(b) for b in encoder)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Shape: ``(batch, 1, freq, time) -> (batch, channels, freq, frames)``."""
+        x = _as_channels_last(x)
+        first = True
+        for block in self.blocks:
+            if first and not block.project and block.w2.shape[0] == x.shape[1]:
+                x = x.clone(memory_format=_CL)  # the caller's tensor must not be overwritten
+            first = False
+            x = block(x)
+        return x.contiguous()
+
+
+class FastAASIST(nn.Module):
+    """Inference-only AASIST computing the same logits as the wrapped model, faster.
+
+    Shape:
+        ``(batch, time) -> (batch, 2)`` logits ``[spoof, bona fide]``.
+    """
+
+    def __init__(self, model: AASIST) -> None:
+        super().__init__()
+        model = copy.deepcopy(model).eval()
+        self.config = model.config
+        self.front = FastSincFront(model.frontend, model.input_norm)
+        self.encoder = FastEncoder(model.encoder)
+        self.graph = model  # graph layers are reused; its encoder is never called
+        self.graph.encoder = nn.Sequential()
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> FastAASIST:  # noqa: D102 - eval-only module
+        return super().train(False)
+
+    @torch.inference_mode()
+    def forward(self, waveform: Tensor) -> Tensor:
+        """Shape: ``(batch, time) -> (batch, 2)``."""
+        features = self.encoder(self.front(waveform))
+        return self.graph.classifier(self.graph.graph_embed(features))
+
+
+class FastRawGATST(nn.Module):
+    """Inference-only RawGAT-ST computing the same logits as the wrapped model, faster.
+
+    Shape:
+        ``(batch, num_samples) -> (batch, 2)`` logits ``[spoof, bona fide]``.
+    """
+
+    def __init__(self, model: RawGATST) -> None:
+        super().__init__()
+        model = copy.deepcopy(model).eval()
+        self.config = model.config
+        self.front = FastSincFront(model.frontend, model.input_norm)
+        self.spectral_encoder = FastEncoder(model.spectral_encoder)
+        self.temporal_encoder = FastEncoder(model.temporal_encoder)
+        self.graph = model
+        self.graph.spectral_encoder = nn.Sequential()
+        self.graph.temporal_encoder = nn.Sequential()
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> FastRawGATST:  # noqa: D102 - eval-only module
+        return super().train(False)
+
+    @torch.inference_mode()
+    def forward(self, waveform: Tensor) -> Tensor:
+        """Shape: ``(batch, num_samples) -> (batch, 2)``."""
+        self.graph.check_input(waveform)
+        x = self.front(waveform)
+        return self.graph.classify(self.spectral_encoder(x), self.temporal_encoder(x))
+
+
+def optimize_for_inference(model: nn.Module) -> nn.Module:
+    """An eval-only module computing ``model``'s outputs faster on CPU.
+
+    Args:
+        model: An :class:`AASIST` or :class:`RawGATST` (any config), with its weights.
+            Other modules are returned unchanged, in eval mode.
+
+    Returns:
+        A new module (the input is not modified) whose outputs match ``model.eval()`` up to
+        float32 rounding. It runs under ``torch.inference_mode`` and cannot be trained.
+    """
+    if isinstance(model, (FastAASIST, FastRawGATST)):
+        return model
+    if isinstance(model, AASIST):
+        return FastAASIST(model)
+    if isinstance(model, RawGATST):
+        return FastRawGATST(model)
+    return model.eval()
