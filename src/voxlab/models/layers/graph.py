@@ -203,9 +203,22 @@ class GraphPool(nn.Module):
     def forward(self, nodes: Tensor) -> Tensor:
         """Shape: ``(batch, nodes, in_dim) -> (batch, kept, in_dim)``."""
         scores = torch.sigmoid(self.score(self.dropout(nodes)))
-        keep = pooled_node_count(nodes.shape[1], self.ratio, min_nodes=self.min_nodes)
-        _, index = torch.topk(scores, keep, dim=1)
+        if torch.jit.is_tracing():
+            index = self._traceable_top_index(scores)
+        else:
+            keep = pooled_node_count(nodes.shape[1], self.ratio, min_nodes=self.min_nodes)
+            _, index = torch.topk(scores, keep, dim=1)
         return torch.gather(nodes * scores, 1, index.expand(-1, -1, nodes.shape[-1]))
+
+    def _traceable_top_index(self, scores: Tensor) -> Tensor:
+        # Same selection as topk, with the kept count computed by tensor ops so that an
+        # exported graph (ONNX) keeps it symbolic in the number of nodes. float64 keeps
+        # floor(n * ratio) identical to the Python computation.
+        n = torch._shape_as_tensor(scores)[1]
+        keep = torch.floor(n.to(torch.float64) * self.ratio).to(torch.int64)
+        keep = torch.clamp(keep, min=self.min_nodes)
+        order = torch.sort(scores, dim=1, descending=True).indices
+        return order.index_select(1, torch.arange(keep))
 
     def extra_repr(self) -> str:
         """Constructor arguments shown by ``repr``."""
