@@ -1,14 +1,20 @@
 """Find the watermark: time-scale search, unit tracking, calibrated score, payload, segments.
 
 Detection works on the 16 kHz mono mix. For each candidate playback change (tempo or
-speed by 0.95-1.05 in steps of 0.01) analysis frames are taken every ``128 / rate``
-samples and band energies are measured on bands scaled by the speed factor, so the
-watermark grid lines up again. Features are log band energies minus their local time
-average, weighted by frame energy (pauses count for nothing).
+speed by 0.95-1.05 in steps of 0.01, speed then refined to 0.005) analysis frames are
+taken every ``128 / rate`` samples and band energies are measured on bands scaled by the
+speed factor, so the watermark grid lines up again. Features are log band energies minus
+their local average (5 frames x 3 bands), divided by the local spread of the host
+features (inverse-variance weighting: steady vowels and notes count more than onsets),
+clipped, centred per band, and weighted by how much of each cell is signal rather than
+silence or the band's noise floor.
 
 1. **Search** (sync chips only): the normalised correlation of the sync pattern with the
-   features at every frame offset; a dynamic programme links unit positions about one unit
-   apart (+-2 frames of drift) into the best chain, over all candidates.
+   features at every frame offset. Two ways link units about one unit apart into a chain:
+   a dynamic programme (+-1 frame of drift per unit, a cost per unit so that it stops
+   where the mark stops) and a piecewise-rigid search (offset and slope per window of 48
+   units, which pools weak evidence). Over all candidates, the chain whose folded units
+   best match the sync pattern wins.
 2. **Score** (verify chips only): the verify chips of every unit on the chain are summed
    (the same pattern repeats in each unit) and correlated with the verify pattern:
    ``z = sum_j v_j a_j / sqrt(sum_j a_j^2)``. Under the null hypothesis (audio not marked
@@ -20,7 +26,11 @@ average, weighted by frame energy (pauses count for nothing).
    the Gaussian tail of ``z`` (the central-limit approximation, accurate with hundreds of
    chips), and the bound ``exp(-z^2/2)`` is reported too.
 3. **Payload**: payload chips summed over the chain give soft values of the 162 coded bits;
-   a soft Viterbi decoder and the CRC-16 decide.
+   a soft Viterbi decoder and the CRC-16 decide. A matching CRC is a second, independent
+   way to call the audio marked: on unmarked audio the decoded (key-scrambled) word passes
+   a CRC-16 with probability about 2^-16 = 1.5e-5, so when ``fpr`` exceeds 3e-5 the score
+   threshold is set for ``fpr - 2^-16`` and a CRC match also counts (the union bound keeps
+   the total at ``fpr``); for stricter ``fpr`` only the score counts.
 4. **Localisation**: each unit on the chain is scored on its own verify chips (and payload
    chips when the CRC matched); units above ``unit_z`` (or just below it between two
    marked neighbours) form the marked segments.
@@ -61,6 +71,8 @@ A_HOP = HOP // 2
 A_UNIT = 2 * UNIT_FRAMES
 #: Analysis frames per chip.
 A_CHIP = 2 * CHIP_FRAMES
+#: Probability that a random word passes the CRC-16.
+CRC_FPR = 2.0**-16
 #: Default target false-positive rate.
 DEFAULT_FPR = 1e-3
 #: Playback-rate grid searched by default.
@@ -336,7 +348,8 @@ def detect(
         raise AudioError(f"cannot look for a watermark in audio of shape {data.shape}")
     if not np.isfinite(data).all():
         raise AudioError("cannot look for a watermark in audio with NaN or Inf samples")
-    threshold = threshold_for(fpr)
+    crc_route = fpr > 2 * CRC_FPR
+    threshold = threshold_for(fpr - CRC_FPR if crc_route else fpr)
     pattern = make_pattern(as_key(key))
     mix = data if data.ndim == 1 else data.mean(axis=0)
     duration = mix.shape[0] / sr
@@ -375,11 +388,16 @@ def detect(
         for rate in (round(centre - step / 2, 4), round(centre + step / 2, 4)):
             consider(rate, "speed")
     assert best is not None
-    return _decide(best, pattern, threshold, unit_z, duration)
+    return _decide(best, pattern, threshold, unit_z, duration, crc_route)
 
 
 def _decide(
-    c: _Candidate, pattern: Pattern, threshold: float, unit_z: float, duration: float
+    c: _Candidate,
+    pattern: Pattern,
+    threshold: float,
+    unit_z: float,
+    duration: float,
+    crc_route: bool,
 ) -> WatermarkResult:
     units = _gather(c.feats, c.chain)  # (U, bands, frames)
     folded = units.sum(axis=0)
@@ -399,7 +417,7 @@ def _decide(
     chips = chips - pattern.sync
     p_value = float(ndtr(-score))
     p_bound = float(math.exp(-0.5 * score * score)) if score > 0 else 1.0
-    marked = score >= threshold or crc_ok
+    marked = score >= threshold or (crc_ok and crc_route)
     segments: list[list[float]] = []
     if marked:
         z_units = np.array([_z(units[u], chips) for u in range(len(c.chain))])
