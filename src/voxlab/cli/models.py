@@ -1,0 +1,127 @@
+"""``voxlab models`` (the published checkpoints) and ``voxlab export`` (ONNX)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from voxlab.cli.output import check_format, write_rows
+
+models_app = typer.Typer(
+    help="Published countermeasure checkpoints: list them, download them.",
+    no_args_is_help=True,
+)
+
+
+@models_app.command("list")
+def list_command(
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
+) -> None:
+    """List the catalogue: model, training data, published results, licence, local copy.
+
+    A checkpoint is found, in order, at --checkpoint PATH, in $VOXLAB_MODEL_DIR, in the
+    cache $VOXLAB_HOME/models (default ~/.cache/voxlab/models), or downloaded from its URL
+    (sha256-verified) by `voxlab models pull NAME` or on first use.
+    """
+    from voxlab import pretrained
+    from voxlab.errors import CheckpointError
+
+    rows = []
+    for entry in pretrained.list_entries():
+        try:
+            local = str(pretrained.resolve_checkpoint(entry.name, download=False))
+        except CheckpointError:
+            local = ""
+        rows.append({
+            "name": entry.name,
+            "model": entry.model,
+            "training_data": entry.training_data,
+            "eer_percent": entry.eer_percent,
+            "min_tdcf": entry.min_tdcf,
+            "threshold": entry.threshold,
+            "license": entry.license,
+            "local": local or "not downloaded",
+            "url": entry.url,
+            "sha256": entry.sha256,
+        })  # fmt: skip
+    columns = ["name", "model", "training_data", "eer_percent", "min_tdcf", "license", "local"]
+    fmt = check_format(fmt)
+    write_rows(rows, columns if fmt == "table" else [*columns, "threshold", "url", "sha256"], fmt)
+
+
+@models_app.command("pull")
+def pull_command(
+    names: list[str] = typer.Argument(..., help="Catalogue names (see `voxlab models list`)."),
+    verify: bool = typer.Option(True, "--verify/--no-verify", help="Check the sha256."),
+) -> None:
+    """Download published checkpoints into the cache (verified by sha256).
+
+    A checkpoint already in $VOXLAB_MODEL_DIR or the cache is not downloaded again.
+
+    Examples:
+        voxlab models pull aasist aasist-l
+        VOXLAB_MODEL_DIR=/models voxlab models pull rawgat-st
+    """
+    from voxlab import pretrained
+    from voxlab.errors import CheckpointError
+
+    for name in names:
+        path = pretrained.pull(name)
+        if verify and pretrained.sha256_of(path) != pretrained.get_entry(name).sha256:
+            raise CheckpointError(
+                f"{path} does not match the published sha256 of {name!r}; delete it and pull again"
+            )
+        typer.echo(f"{name}: {path}")
+
+
+def export_command(
+    onnx: Path = typer.Option(..., "--onnx", help="Output .onnx file."),
+    model: str = typer.Option("aasist", "--model", "-m", help="Published model name."),
+    checkpoint: Path | None = typer.Option(
+        None, "--checkpoint", help="A voxlab .safetensors checkpoint instead of a published one."
+    ),
+    static: bool = typer.Option(False, "--static", help="Fixed 64,600-sample input."),
+    check: bool = typer.Option(True, "--check/--no-check", help="Compare ONNX Runtime output."),
+) -> None:
+    """Export a countermeasure to ONNX (dynamic batch and time axes where the model allows).
+
+    RawGAT-ST accepts exactly 64,600 samples and is exported with that fixed length. With
+    --check (default) the ONNX Runtime output is compared with PyTorch's on a test input.
+
+    Examples:
+        voxlab export --model aasist --onnx aasist.onnx
+        voxlab export --checkpoint runs/x/swa.safetensors --onnx mine.onnx
+    """
+    import numpy as np
+    import torch
+
+    from voxlab.errors import CheckpointError
+    from voxlab.models.export import export_onnx, run_onnx
+
+    if checkpoint is not None:
+        from voxlab.models.checkpoints import load_checkpoint
+
+        net = load_checkpoint(checkpoint)
+    else:
+        from voxlab import pretrained
+
+        net = pretrained.load_pretrained(model)
+    path = export_onnx(net, onnx, dynamic_time=not static)
+    typer.echo(f"wrote {path}")
+    if check:
+        fixed = getattr(net, "fixed_input_samples", None)
+        length = fixed or (64_600 if static else 48_000)
+        wave = np.random.default_rng(0).standard_normal((2, length)).astype(np.float32) * 0.1
+        with torch.inference_mode():
+            expected = net.eval()(torch.from_numpy(wave)).numpy()
+        error = float(np.abs(run_onnx(path, wave) - expected).max())
+        typer.echo(f"ONNX Runtime vs PyTorch on a {length}-sample batch: max |diff| {error:.2e}")
+        if error > 1e-4:
+            raise CheckpointError(f"exported model differs from PyTorch by {error:.2e} (> 1e-4)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``voxlab models`` and ``voxlab export`` to ``app``."""
+    app.add_typer(models_app, name="models")
+    app.command("export")(export_command)
