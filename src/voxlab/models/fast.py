@@ -60,25 +60,65 @@ class FoldedResidualBlock(nn.Module):
             self.register_buffer("ws", sc.weight.detach().contiguous(memory_format=_CL))
             self.register_buffer("bs", sc.bias.detach().clone())
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, *, tile_bytes: int = 0) -> Tensor:
         """Shape: ``(batch, in_ch, freq, time) -> (batch, out_ch, freq, time // 3)``.
 
-        ``x`` may be overwritten (it is the previous block's output, owned by the encoder).
+        With ``tile_bytes > 0`` the time axis is processed in tiles whose hidden map is at
+        most about that many bytes (whole pooling windows per tile, two-sample halos), so
+        no full-resolution intermediate is ever allocated. Each output frame is computed
+        from exactly the same inputs either way.
         """
-        hidden = F.selu_(F.conv2d(x, self.w1, self.b1, padding=(1, 1)))
+        batch, _, height, length = x.shape
+        frames = length // 3
+        per_frame = 3 * batch * self.w1.shape[0] * (height + 1) * 4
+        tile = max(1, tile_bytes // per_frame) if tile_bytes > 0 else frames
+        if tile >= frames:
+            return self._run(x, 0, length)
+        out = torch.empty(
+            (batch, self.w2.shape[0], height, frames), dtype=x.dtype, memory_format=_CL
+        )
+        for f0 in range(0, frames, tile):
+            f1 = min(frames, f0 + tile)
+            out[..., f0:f1].copy_(self._run(x, 3 * f0, 3 * f1))
+        return out
+
+    def _run(self, x: Tensor, start: int, end: int) -> Tensor:
+        # Output positions [start, end) of the block before pooling; hidden positions
+        # [start - 1, end + 1); input positions [start - 2, end + 2), zero outside [0, T).
+        length = x.shape[-1]
+        if start == 0 and end == length:
+            hidden = F.selu_(F.conv2d(x, self.w1, self.b1, padding=(1, 1)))
+            if self.project:
+                residual = F.conv2d(x, self.ws, self.bs, padding=(0, 1))
+            elif x.shape[1] == self.w2.shape[0]:
+                residual = x
+            else:  # one input channel broadcast over all outputs (RawGAT-ST's first block)
+                out = F.conv2d(hidden, self.w2, self.b2, padding=(0, 1))
+                return _max_pool_time3(out.add_(x))
+            return _max_pool_time3(_conv_add_(residual, hidden, self.w2, self.b2, 1))
+        lo, hi = start - 2, end + 2
+        xs = x[..., max(lo, 0) : min(hi, length)]
+        if lo < 0 or hi > length:
+            xs = F.pad(xs, (max(0, -lo), max(0, hi - length)))
+        xs = _as_channels_last(xs)
+        hidden = F.selu_(F.conv2d(xs, self.w1, self.b1, padding=(1, 0)))
+        if start == 0:
+            hidden[..., 0] = 0.0  # position -1 is conv2's zero padding
+        if end + 1 > length:
+            hidden[..., length - start + 1 :] = 0.0  # positions >= T likewise
+        core = xs[..., 1:-1]  # input positions [start - 1, end + 1)
         if self.project:
-            residual = F.conv2d(x, self.ws, self.bs, padding=(0, 1))
-        elif x.shape[1] == self.w2.shape[0]:
-            residual = x
-        else:  # a single input channel broadcast over all outputs (RawGAT-ST's first block)
-            out = F.conv2d(hidden, self.w2, self.b2, padding=(0, 1))
-            return _max_pool_time3(out.add_(x))
-        out = _conv_add_(residual, hidden, self.w2, self.b2)
-        return _max_pool_time3(out)
+            residual = F.conv2d(core, self.ws, self.bs)
+        elif xs.shape[1] == self.w2.shape[0]:
+            residual = xs[..., 2:-2].contiguous(memory_format=_CL)
+        else:
+            out = F.conv2d(hidden, self.w2, self.b2)
+            return _max_pool_time3(out.add_(xs[..., 2:-2]))
+        return _max_pool_time3(_conv_add_(residual, hidden, self.w2, self.b2, 0))
 
 
-def _conv_add_(residual: Tensor, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
-    """``residual += conv2d(x, weight, bias, padding=(0, 1))``, fused when oneDNN allows it.
+def _conv_add_(residual: Tensor, x: Tensor, weight: Tensor, bias: Tensor, pad: int) -> Tensor:
+    """``residual += conv2d(x, weight, bias, padding=(0, pad))``, fused when oneDNN allows.
 
     The fused oneDNN kernel adds the residual while the convolution output is still in
     cache (bit-identical to the two-step version); without it, convolve then add in place.
@@ -86,12 +126,12 @@ def _conv_add_(residual: Tensor, x: Tensor, weight: Tensor, bias: Tensor) -> Ten
     if _FUSED_ADD[0] and residual.is_contiguous(memory_format=_CL):
         try:
             torch.ops.mkldnn._convolution_pointwise_.binary(
-                residual, x, weight, bias, [0, 1], [1, 1], [1, 1], 1, "add", None, None, [], None
+                residual, x, weight, bias, [0, pad], [1, 1], [1, 1], 1, "add", None, None, [], None
             )
             return residual
         except (AttributeError, RuntimeError, NotImplementedError):
             _FUSED_ADD[0] = False
-    return residual.add_(F.conv2d(x, weight, bias, padding=(0, 1)))
+    return residual.add_(F.conv2d(x, weight, bias, padding=(0, pad)))
 
 
 _FUSED_ADD = [torch.backends.mkldnn.is_available()]
@@ -137,14 +177,35 @@ class FastSincFront(nn.Module):
         self.register_buffer("norm_scale", scale.detach().clone().view(1, 1, 1, 1))
         self.register_buffer("norm_shift", shift.detach().clone().view(1, 1, 1, 1))
 
-    def forward(self, waveform: Tensor) -> Tensor:
-        """Shape: ``(batch, time) -> (batch, 1, n_filters // 3, frames)``."""
-        bands = F.conv1d(waveform.unsqueeze(1), self.filters)  # (B, F, T)
-        n_f, n_t = bands.shape[1] // 3, bands.shape[2] // 3
-        bands = bands[:, : n_f * 3, : n_t * 3].abs_()
-        pooled = bands.unflatten(2, (n_t, 3)).amax(dim=3).unflatten(1, (n_f, 3)).amax(dim=2)
+    def forward(self, waveform: Tensor, *, tile_bytes: int = 0) -> Tensor:
+        """Shape: ``(batch, time) -> (batch, 1, n_filters // 3, frames)``.
+
+        With ``tile_bytes > 0`` the filter outputs are computed in time tiles of about
+        that many bytes (whole 3x3 pooling windows per tile).
+        """
+        batch, length = waveform.shape
+        n_filters, _, taps = self.filters.shape
+        frames = (length - taps + 1) // 3
+        per_frame = 3 * batch * n_filters * 4
+        tile = max(1, tile_bytes // per_frame) if tile_bytes > 0 else frames
+        signal = waveform.unsqueeze(1)
+        if tile >= frames:
+            pooled = self._pool(F.conv1d(signal, self.filters), frames)
+        else:
+            pooled = torch.empty((batch, n_filters // 3, frames), dtype=waveform.dtype)
+            for f0 in range(0, frames, tile):
+                f1 = min(frames, f0 + tile)
+                chunk = signal[..., 3 * f0 : 3 * f1 + taps - 1]
+                pooled[..., f0:f1] = self._pool(F.conv1d(chunk, self.filters), f1 - f0)
         # BatchNorm2d(1) in eval mode is the affine map x * scale + shift
         return F.selu_(torch.addcmul(self.norm_shift, pooled.unsqueeze(1), self.norm_scale))
+
+    @staticmethod
+    def _pool(bands: Tensor, frames: int) -> Tensor:
+        # |x| and a 3x3 max-pool (stride 3) over (filters, time)
+        n_f = bands.shape[1] // 3
+        bands = bands[:, : n_f * 3, : frames * 3].abs_()
+        return bands.unflatten(2, (frames, 3)).amax(dim=3).unflatten(1, (n_f, 3)).amax(dim=2)
 
 
 class FastEncoder(nn.Module):
@@ -154,9 +215,10 @@ class FastEncoder(nn.Module):
         ``(batch, 1, freq, time) -> (batch, channels, freq, frames)`` (contiguous NCHW).
     """
 
-    def __init__(self, encoder: nn.Sequential) -> None:
+    def __init__(self, encoder: nn.Sequential, *, tile_bytes: int = 4 << 20) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(FoldedResidualBlock(b) for b in encoder)
+        self.tile_bytes = tile_bytes
 
     def forward(self, x: Tensor) -> Tensor:
         """Shape: ``(batch, 1, freq, time) -> (batch, channels, freq, frames)``."""
@@ -166,7 +228,7 @@ class FastEncoder(nn.Module):
             if first and not block.project and block.w2.shape[0] == x.shape[1]:
                 x = x.clone(memory_format=_CL)  # the caller's tensor must not be overwritten
             first = False
-            x = block(x)
+            x = block(x, tile_bytes=self.tile_bytes)
         return x.contiguous()
 
 
@@ -194,7 +256,7 @@ class FastAASIST(nn.Module):
     @torch.inference_mode()
     def forward(self, waveform: Tensor) -> Tensor:
         """Shape: ``(batch, time) -> (batch, 2)``."""
-        features = self.encoder(self.front(waveform))
+        features = self.encoder(self.front(waveform, tile_bytes=self.encoder.tile_bytes))
         return self.graph.classifier(self.graph.graph_embed(features))
 
 
@@ -225,7 +287,7 @@ class FastRawGATST(nn.Module):
     def forward(self, waveform: Tensor) -> Tensor:
         """Shape: ``(batch, num_samples) -> (batch, 2)``."""
         self.graph.check_input(waveform)
-        x = self.front(waveform)
+        x = self.front(waveform, tile_bytes=self.spectral_encoder.tile_bytes)
         return self.graph.classify(self.spectral_encoder(x), self.temporal_encoder(x))
 
 

@@ -217,6 +217,13 @@ def test_optimized_model_matches_plain_model():
         short = x[:, :7001]  # lengths that are not multiples of 3 anywhere
         torch.testing.assert_close(fast(short), model(short), atol=1e-5, rtol=0)
     assert optimize_for_inference(fast) is fast
+    # time tiling (small tiles: many tiles, edge tiles with padding) gives the same result
+    with torch.no_grad():
+        untiled = fast(x)
+        for tile_bytes in (0, 3000, 20000):
+            fast.encoder.tile_bytes = tile_bytes
+            torch.testing.assert_close(fast(x), untiled, atol=1e-6, rtol=0)
+            torch.testing.assert_close(fast(short), model(short), atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("checkpoint", sorted(CHECKPOINTS))

@@ -197,6 +197,9 @@ def test_optimized_model_matches_plain_model(fusion):
     fast = optimize_for_inference(model)
     with torch.no_grad():
         torch.testing.assert_close(fast(x), model(x), atol=1e-5, rtol=0)
+        for tile_bytes in (0, 2000):  # broadcast identity shortcut in tiles too
+            fast.spectral_encoder.tile_bytes = fast.temporal_encoder.tile_bytes = tile_bytes
+            torch.testing.assert_close(fast(x), model(x), atol=1e-5, rtol=0)
     with pytest.raises(DurationError):
         fast(torch.zeros(1, 100))
 
