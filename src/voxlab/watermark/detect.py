@@ -14,7 +14,8 @@ silence or the band's noise floor.
    a dynamic programme (+-1 frame of drift per unit, a cost per unit so that it stops
    where the mark stops) and a piecewise-rigid search (offset and slope per window of 48
    units, which pools weak evidence). Over all candidates, the chain whose folded units
-   best match the sync pattern wins.
+   best match the sync pattern wins; a changed playback rate must win by
+   :data:`RATE_PRIOR` (most audio plays at its own rate).
 2. **Score** (verify chips only): the verify chips of every unit on the chain are summed
    (the same pattern repeats in each unit) and correlated with the verify pattern:
    ``z = sum_j v_j a_j / sqrt(sum_j a_j^2)``. Under the null hypothesis (audio not marked
@@ -71,6 +72,8 @@ A_HOP = HOP // 2
 A_UNIT = 2 * UNIT_FRAMES
 #: Analysis frames per chip.
 A_CHIP = 2 * CHIP_FRAMES
+#: Margin (in sync z) a changed playback rate must win by over the unchanged one.
+RATE_PRIOR = 1.5
 #: Probability that a random word passes the CRC-16.
 CRC_FPR = 2.0**-16
 #: Default target false-positive rate.
@@ -375,6 +378,8 @@ def detect(
         # best (the verify chips are never looked at, so the score stays calibrated)
         for chain in (_best_chain(z)[1], _rigid_chain(z)):
             score = _z(_gather(feats, chain).sum(axis=0), pattern.sync)
+            if mode != "none":  # most audio is played at its own rate: a prior for it
+                score -= RATE_PRIOR
             if best is None or score > best.chain_score:
                 best = _Candidate(rate, mode, feats, pos, chain, score, z)
 
@@ -402,11 +407,8 @@ def _decide(
     units = _gather(c.feats, c.chain)  # (U, bands, frames)
     folded = units.sum(axis=0)
     score = _z(folded, pattern.verify)
-    soft = np.bincount(
-        pattern.bit[pattern.bit >= 0],
-        weights=(folded * pattern.spread)[pattern.bit >= 0],
-        minlength=162,
-    )
+    bits = pattern.bit[pattern.bit >= 0]
+    soft = np.bincount(bits, weights=(folded * pattern.spread)[pattern.bit >= 0], minlength=162)
     payload, crc_ok = (None, False)
     if np.any(soft != 0):
         value, crc_ok = decode_payload(soft, pattern.mask)
