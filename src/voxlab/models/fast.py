@@ -78,7 +78,10 @@ class FoldedResidualBlock(nn.Module):
         if tile >= frames:
             return self._run(x, 0, length)
         out = torch.empty(
-            (batch, self.w2.shape[0], height, frames), dtype=x.dtype, memory_format=_CL
+            (batch, self.w2.shape[0], height, frames),
+            dtype=x.dtype,
+            device=x.device,
+            memory_format=_CL,
         )
         for f0 in range(0, frames, tile):
             f1 = min(frames, f0 + tile)
@@ -195,7 +198,9 @@ class FastSincFront(nn.Module):
         if tile >= frames:
             pooled = self._pool(F.conv1d(signal, self.filters), frames)
         else:
-            pooled = torch.empty((batch, n_filters // 3, frames), dtype=waveform.dtype)
+            pooled = torch.empty(
+                (batch, n_filters // 3, frames), dtype=waveform.dtype, device=waveform.device
+            )
             for f0 in range(0, frames, tile):
                 f1 = min(frames, f0 + tile)
                 chunk = signal[..., 3 * f0 : 3 * f1 + taps - 1]
