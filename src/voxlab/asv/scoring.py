@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from voxlab.asv.encoder import SAMPLE_RATE, embed
 from voxlab.errors import DataError
@@ -105,12 +106,19 @@ def score_corpus(
     needed = sorted({u for ids in enroll_ids.values() for u in ids} | {t[1] for t in trials})
     audio_dir = root / f"ASVspoof2019_LA_{split}" / "flac"
     embeds = {}
-    for utt in tqdm(needed, desc=f"ASV {split}", disable=not progress, leave=False):
-        path = audio_dir / f"{utt}.flac"
-        if not path.is_file():
-            raise DataError(f"ASV audio missing: {path}")
-        wav, _ = load(path, sr=SAMPLE_RATE)
-        embeds[utt] = embed(wav, encoder=encoder)
+    threads = torch.get_num_threads()
+    # The GE2E LSTM runs on tiny batches: one thread is several times faster than two
+    # fighting over the cores.
+    torch.set_num_threads(1)
+    try:
+        for utt in tqdm(needed, desc=f"ASV {split}", disable=not progress, leave=False):
+            path = audio_dir / f"{utt}.flac"
+            if not path.is_file():
+                raise DataError(f"ASV audio missing: {path}")
+            wav, _ = load(path, sr=SAMPLE_RATE)
+            embeds[utt] = embed(wav, encoder=encoder)
+    finally:
+        torch.set_num_threads(threads)
     scores = score_trials(
         {spk: [embeds[u] for u in ids] for spk, ids in enroll_ids.items()},
         [(claimed, embeds[utt]) for claimed, utt, _, _ in trials],
