@@ -130,12 +130,14 @@ def test_cli_other_settings_in_the_same_folder_is_an_error(tiny, capsys):
 
 
 def test_asv_scores_in_the_official_format(tiny):
-    from voxlab.asv import read_asv_scores, score_corpus
+    from voxlab.asv import score_corpus
+    from voxlab.data.scores import read_asv_scores
 
     out, _ = tiny
     path = score_corpus(out, split="eval", encoder="mfcc")
     assert path.name == "ASVspoof2019.LA.asv.eval.gi.trl.scores.txt"
-    sources, keys, scores = read_asv_scores(path)
+    asv = read_asv_scores(path)
+    sources, keys, scores = asv.sources, asv.keys, asv.scores
     trials = out / "ASVspoof2019_LA_asv_protocols/ASVspoof2019.LA.asv.eval.gi.trl.txt"
     assert len(scores) == len(trials.read_text().splitlines())
     assert set(keys) == {"target", "nontarget", "spoof"}

@@ -1,7 +1,7 @@
 """Offline automatic speaker verification (ASV), so t-DCF can be computed on voxlab corpora."""
 
 from voxlab.asv.encoder import ENCODERS, GE2EEncoder, embed, embed_ge2e, embed_mfcc
-from voxlab.asv.scoring import read_asv_protocols, read_asv_scores, score_corpus, score_trials
+from voxlab.asv.scoring import read_asv_protocols, score_corpus, score_trials
 
 __all__ = [
     "ENCODERS",
@@ -10,7 +10,6 @@ __all__ = [
     "embed_ge2e",
     "embed_mfcc",
     "read_asv_protocols",
-    "read_asv_scores",
     "score_corpus",
     "score_trials",
 ]

@@ -130,16 +130,3 @@ def score_corpus(
     tmp.write_text("".join(lines), encoding="utf-8")
     os.replace(tmp, out)
     return out
-
-
-def read_asv_scores(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reads an ASVspoof 2019 ASV score file: ``(sources, keys, scores)`` arrays."""
-    rows = _lines(Path(path), 3)
-    if not rows:
-        raise DataError(f"ASV score file is empty: {path}")
-    sources, keys, values = zip(*rows, strict=True)
-    try:
-        scores = np.asarray(values, dtype=np.float64)
-    except ValueError as exc:
-        raise DataError(f"{path}: a score is not a number ({exc})") from exc
-    return np.asarray(sources), np.asarray(keys), scores

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from voxlab.asv import embed, embed_mfcc, read_asv_scores, score_trials
+from voxlab.asv import embed, embed_mfcc, score_trials
 from voxlab.asv import encoder as enc
+from voxlab.data.scores import read_asv_scores
 from voxlab.errors import CheckpointError, ConfigError, DataError
 
 needs_resemblyzer = pytest.mark.skipif(
@@ -87,12 +88,13 @@ def test_partial_slices_follow_resemblyzer():
 
 
 def test_score_file_format_matches_the_official_one(fixtures_dir, tmp_path):
-    sources, keys, scores = read_asv_scores(
+    asv = read_asv_scores(
         fixtures_dir / "asvspoof2019_la" / "ASVspoof2019.LA.asv.dev.gi.trl.scores.txt"
     )
+    sources, keys, scores = asv.sources, asv.keys, asv.scores
     assert set(keys) == {"target", "nontarget", "spoof"}
     assert {"bonafide", "A01"} <= set(sources) and np.isfinite(scores).all()
     bad = tmp_path / "bad.txt"
     bad.write_text("bonafide target\n")
-    with pytest.raises(DataError, match="3 fields"):
+    with pytest.raises(DataError, match="field"):
         read_asv_scores(bad)
