@@ -35,6 +35,14 @@ def _hashes(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_generation_key(tmp_path_factory):
+    """Every build in this module watermarks with the same generation key."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOXLAB_WATERMARK_KEY", str(tmp_path_factory.mktemp("key") / "gen.key"))
+        yield
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory, espeak):
     out = tmp_path_factory.mktemp("corpus") / "tiny"
@@ -89,6 +97,39 @@ def test_manifest_readme_and_asv_protocols(tiny):
     keys = {t[3] for t in trials}
     assert keys == {"target", "nontarget", "spoof"}
     assert json.loads((out / "corpus.json").read_text())["seed"] == 5
+
+
+def test_generated_audio_carries_both_labels(tiny):
+    from voxlab.watermark import WatermarkKey, detect_file, read_label
+    from voxlab.watermark.provenance import default_key_path, system_payload
+
+    out, _ = tiny
+    key = WatermarkKey.load(default_key_path())
+    records = read_manifest(out / "manifest.jsonl")
+    spoof = next(r for r in records if r.attack == "V01" and r.split == "eval")
+    bona = next(r for r in records if r.is_bonafide and r.split == "eval")
+    for record, system in ((spoof, "V01"), (bona, "espeak-ng")):
+        assert "AI-generated" in read_label(out / record.path)
+        found = detect_file(out / record.path, key)
+        assert found.result.marked, record.utt_id
+        if found.result.payload is not None:  # ~1-3 s clips: the payload may not decode
+            assert found.result.payload == system_payload(system)
+    assert not detect_file(out / spoof.path, WatermarkKey.generate()).result.marked
+
+
+def test_no_watermark_switch_keeps_the_tag(tmp_path, espeak):
+    from dataclasses import replace
+
+    from voxlab.watermark import WatermarkKey, detect_file, read_label
+    from voxlab.watermark.provenance import default_key_path
+
+    out = tmp_path / "plain"
+    config = replace(TINY, attacks=("V01",), eval_attacks=("V01",), watermark=False)
+    assert make_corpus(config, out, workers=1, progress=False).failed == []
+    record = next(r for r in read_manifest(out / "manifest.jsonl") if r.attack == "V01")
+    assert "not watermarked" in read_label(out / record.path)
+    key = WatermarkKey.load(default_key_path())
+    assert not detect_file(out / record.path, key).result.marked
 
 
 def test_resume_regenerates_deleted_files_bit_exactly(tiny):

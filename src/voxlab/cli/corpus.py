@@ -38,6 +38,13 @@ def make_command(
         2, "--n-enroll", min=0, help="ASV enrollment utterances per dev/eval speaker."
     ),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes."),
+    watermark: bool = typer.Option(
+        True,
+        "--watermark/--no-watermark",
+        help="Watermark the generated audio (the generation key, payload = system id). Use "
+        "--no-watermark for countermeasure training corpora: a watermark would be a shortcut. "
+        "Generated files are tagged AI-generated either way; real recordings never are.",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
 ) -> None:
@@ -48,7 +55,7 @@ def make_command(
     the same command resumes: valid files are kept. Exits 1 when any item failed.
 
     Examples:
-        voxlab corpus make --out corpus --eval-attacks V01-V07 --workers 2
+        voxlab corpus make --out corpus --eval-attacks V01-V07 --workers 2 --no-watermark
         voxlab corpus make --bonafide recordings/ --attacks V01,V04 --out corpus
     """
     from voxlab.generation.attacks import parse_attack_ids
@@ -63,6 +70,7 @@ def make_command(
         n_speakers=speakers,
         n_utterances=n_utterances,
         n_enroll=n_enroll,
+        watermark=watermark,
     )
     result = make_corpus(config, out, workers=workers, progress=progress)
     rows = [

@@ -6,6 +6,15 @@ from pathlib import Path
 
 import typer
 
+WATERMARK_HELP = (
+    "Embed voxlab's keyed watermark (payload: the generating system). The file is tagged "
+    "AI-generated either way; --no-watermark is for countermeasure training data."
+)
+KEY_HELP = (
+    "Watermark key file (default $VOXLAB_WATERMARK_KEY, else $VOXLAB_HOME/watermark.key, "
+    "created on first use)."
+)
+
 
 def tts_command(
     text: str = typer.Argument(..., help="What to say."),
@@ -15,8 +24,13 @@ def tts_command(
     speed: int = typer.Option(160, "--speed", help="Words per minute (80-450)."),
     pitch: int = typer.Option(50, "--pitch", help="Base pitch (0-99)."),
     sample_rate: int = typer.Option(16_000, "--sample-rate", help="Output rate in Hz."),
+    watermark: bool = typer.Option(True, "--watermark/--no-watermark", help=WATERMARK_HELP),
+    key: Path | None = typer.Option(None, "--watermark-key", help=KEY_HELP),
 ) -> None:
     """Speak TEXT with espeak-ng (offline formant synthesis, > 100 languages).
+
+    The output carries voxlab's watermark and an "AI-generated" metadata tag; check it with
+    `voxlab watermark detect FILE --key ~/.cache/voxlab/watermark.key`.
 
     Examples:
         voxlab tts "Hello there" --variant f3 --pitch 70 -o hello.wav
@@ -27,7 +41,10 @@ def tts_command(
 
     spec = EspeakVoice(voice=voice, variant=variant, speed=speed, pitch=pitch)
     generated = synthesize(text, spec, sample_rate=sample_rate)
-    write_generated(generated, out, metadata={"comment": f"voxlab tts {spec.name}"})
+    write_generated(
+        generated, out, metadata={"comment": f"voxlab tts {spec.name}"}, watermark=watermark,
+        key=key,
+    )  # fmt: skip
     typer.echo(f"{out} ({generated.duration:.2f} s, espeak-ng {spec.name})")
 
 
@@ -36,6 +53,8 @@ def vocode_command(
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.wav, .flac, ...)."),
     attack: str = typer.Option("V01", "--attack", "-a", help="A vocoder attack id (V01-V05)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random parts (Griffin-Lim, LPC)."),
+    watermark: bool = typer.Option(True, "--watermark/--no-watermark", help=WATERMARK_HELP),
+    key: Path | None = typer.Option(None, "--watermark-key", help=KEY_HELP),
 ) -> None:
     """Re-synthesise SOURCE with one of voxlab's vocoder attack systems (copy-synthesis).
 
@@ -57,7 +76,10 @@ def vocode_command(
         )
     audio, _ = load(source, sr=16_000)
     generated = system(AttackInput(audio, 16_000, speaker="-", seed=seed))
-    write_generated(generated, out, metadata={"comment": f"voxlab vocode {attack}"})
+    write_generated(
+        generated, out, metadata={"comment": f"voxlab vocode {attack}"}, watermark=watermark,
+        key=key,
+    )  # fmt: skip
     typer.echo(f"{out} ({system.id}: {system.description})")
 
 

@@ -19,7 +19,13 @@ import numpy as np
 
 from voxlab.errors import VoxlabError
 from voxlab.generation import world
-from voxlab.generation.base import Generated, derive_seed, finish_audio, write_generated
+from voxlab.generation.base import (
+    Generated,
+    derive_seed,
+    finish_audio,
+    save_atomic,
+    write_generated,
+)
 
 PROVENANCE_DIR = Path(".voxlab") / "provenance"
 SAMPLE_RATE = 16_000
@@ -47,7 +53,20 @@ def is_valid(out: Path, item: dict[str, Any]) -> bool:
 
 
 def _write(out: Path, item: dict[str, Any], generated: Generated) -> None:
-    write_generated(generated, out / item["path"], metadata={"comment": item["utt_id"]})
+    if generated.system == "bonafide":  # a real recording: neither generated nor labelled
+        save_atomic(
+            out / item["path"],
+            generated.audio,
+            generated.sample_rate,
+            metadata={"comment": item["utt_id"]},
+        )
+    else:
+        write_generated(
+            generated,
+            out / item["path"],
+            metadata={"comment": item["utt_id"]},
+            watermark=item.get("watermark", True),
+        )
     prov = provenance_path(out, item["utt_id"])
     prov.parent.mkdir(parents=True, exist_ok=True)
     tmp = prov.with_name(f".{prov.name}.partial")

@@ -5,9 +5,9 @@ the samples plus their provenance (system id and the parameters that made them),
 corpus manifest can say exactly how each spoof was produced.
 
 :func:`write_generated` is the single exit point of generated audio to disk: the corpus
-builder and the ``voxlab tts`` / ``voxlab vocode`` commands all write through it. Labelling
-of generated audio (the watermark hook ``label_generated(audio, sr)`` of the watermarking
-work) belongs there and nowhere else, so that it applies to every generation command at once.
+builder and the ``voxlab tts`` / ``voxlab vocode`` commands all write through it, and it
+labels everything it writes (watermark + AI-generated tag, see
+:mod:`voxlab.watermark.provenance`), so that every generation command is covered at once.
 """
 
 from __future__ import annotations
@@ -104,24 +104,51 @@ def write_generated(
     path: str | os.PathLike,
     *,
     metadata: Mapping[str, str] | None = None,
+    watermark: bool = True,
+    key: Any = None,
 ) -> Path:
-    """Writes generated audio atomically (temporary file, then rename).
+    """Writes generated audio atomically (temporary file, then rename), labelled.
 
-    This is the one place where generated audio leaves voxlab; see the module docstring.
+    This is the one place where generated audio leaves voxlab: the audio carries the
+    keyed watermark (payload = the generating system, see
+    :mod:`voxlab.watermark.provenance`) unless ``watermark`` is False, and the file always
+    carries the explicit "AI-generated" metadata tag.
 
     Args:
         generated: What to write.
         path: Output file; the extension picks the format (``.flac``, ``.wav``, ...).
-        metadata: Text tags to store in the file (e.g. ``{"comment": "V01"}``).
+        metadata: Extra text tags (e.g. ``{"title": "V01"}``); the label goes in ``comment``.
+        watermark: Embed the watermark (switch off for countermeasure training corpora).
+        key: Watermark key (object, hex or key file); the generation key when None.
 
     Returns:
         The written path.
     """
+    from voxlab.watermark.provenance import label_generated
+
+    audio, tags = label_generated(
+        generated.audio, generated.sample_rate, system=generated.system, watermark=watermark,
+        key=key,
+    )  # fmt: skip
+    extra = dict(metadata or {})
+    if "comment" in extra:
+        tags["comment"] = f"{tags['comment']}; {extra.pop('comment')}"
+    return save_atomic(path, audio, generated.sample_rate, metadata={**extra, **tags})
+
+
+def save_atomic(
+    path: str | os.PathLike,
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
+    """Write audio to a temporary file, then rename it into place (no half-written files)."""
     from voxlab.audio import save
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
-    save(tmp, generated.audio, generated.sample_rate, metadata=dict(metadata or {}))
+    save(tmp, audio, sample_rate, metadata=dict(metadata or {}))
     os.replace(tmp, out)
     return out

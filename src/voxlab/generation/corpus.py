@@ -70,6 +70,9 @@ class CorpusConfig:
         n_utterances: CM bona fide utterances per speaker (a folder: at most this many).
         n_enroll: ASV enrollment utterances per dev/eval speaker.
         n_parallel: Parallel utterance pairs per GMM converter.
+        watermark: Embed voxlab's watermark in generated audio (espeak bona fide and
+            spoofs; real recordings never). Switch it off for countermeasure training
+            corpora, where a watermark would be a shortcut; the AI-generated tag stays.
     """
 
     bonafide: str = "espeak"
@@ -80,6 +83,7 @@ class CorpusConfig:
     n_utterances: int = 10
     n_enroll: int = 2
     n_parallel: int = 6
+    watermark: bool = True
 
     def __post_init__(self) -> None:
         for name in ("n_speakers", "n_utterances", "n_parallel"):
@@ -251,6 +255,8 @@ def make_plan(config: CorpusConfig) -> Plan:
                 plan.converters.setdefault((src["speaker"], target), {})
     for source, target in plan.converters:
         plan.converters[(source, target)] = _converter_spec(plan, source, target)
+    for item in plan.items:
+        item["watermark"] = config.watermark
     return plan
 
 

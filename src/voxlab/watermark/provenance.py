@@ -1,0 +1,92 @@
+"""Both labels on everything voxlab generates: the AI-generated tag and the watermark.
+
+Generated audio leaves voxlab through :func:`voxlab.generation.base.write_generated`, which
+calls :func:`label_generated`: the audio is watermarked with the generation key and a
+payload naming the generating system, and the file gets the explicit "AI-generated" tag.
+The watermark can be switched off (``--no-watermark``, e.g. for countermeasure training
+corpora, where a watermark would be a shortcut a detector could learn); the tag stays.
+
+The generation key is ``$VOXLAB_WATERMARK_KEY`` (a key file) or
+``$VOXLAB_HOME/watermark.key`` (default ``~/.cache/voxlab/watermark.key``), created with
+mode 600 on first use. Check a file with ``voxlab watermark detect FILE --key KEYFILE``;
+the payload is :func:`system_payload` of the system id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from voxlab.watermark.embed import embed
+from voxlab.watermark.keys import WatermarkKey, as_key
+from voxlab.watermark.labels import label_metadata
+
+KeyLike = WatermarkKey | str | bytes | os.PathLike
+
+
+def default_key_path() -> Path:
+    """Where the generation key lives (``$VOXLAB_WATERMARK_KEY`` or the voxlab home)."""
+    explicit = os.environ.get("VOXLAB_WATERMARK_KEY")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = Path(os.environ.get("VOXLAB_HOME", Path.home() / ".cache" / "voxlab")).expanduser()
+    return home / "watermark.key"
+
+
+def generation_key(path: str | os.PathLike | None = None) -> WatermarkKey:
+    """The generation key, created (mode 600) at ``path`` on first use.
+
+    Args:
+        path: Key file; :func:`default_key_path` when None.
+    """
+    target = Path(path) if path is not None else default_key_path()
+    if target.is_file():
+        return WatermarkKey.load(target)
+    key = WatermarkKey.generate()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    key.save(tmp)
+    try:  # another process may have created it meanwhile: theirs wins
+        os.link(tmp, target)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return WatermarkKey.load(target)
+
+
+def system_payload(system: str) -> int:
+    """The 32-bit payload that names a generating system (first 4 bytes of its SHA-256)."""
+    digest = hashlib.sha256(f"voxlab/{system}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def label_generated(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    system: str,
+    watermark: bool = True,
+    key: KeyLike | None = None,
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Watermark generated audio and build its AI-generated tag.
+
+    Args:
+        audio: Samples. Shape: ``(time,)`` or ``(channels, time)``.
+        sample_rate: Their rate in Hz.
+        system: Id of the generating system (goes into the payload and the tag).
+        watermark: Embed the watermark (the tag is written either way).
+        key: Watermark key; the generation key when None.
+
+    Returns:
+        ``(audio, metadata)``: the (marked) samples and the tags for ``voxlab.audio.save``.
+    """
+    if not watermark:
+        return audio, label_metadata(extra=f"system {system}; not watermarked")
+    k = as_key(key) if key is not None else generation_key()
+    marked = embed(audio, sample_rate, k, system_payload(system))
+    payload = f"{system_payload(system):08x}"
+    return marked, label_metadata(key_id=k.key_id, extra=f"system {system}; payload {payload}")
