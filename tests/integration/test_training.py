@@ -210,3 +210,28 @@ def test_report_compares_runs_and_score_files(full_run, tmp_path, capsys):
     ).stat().st_size > 5000
     assert main(["report", "--scores", "bad"]) == 2
     assert "NAME=FILE" in capsys.readouterr().err
+
+
+def test_init_from_published_weights_fine_tunes(manifest, tmp_path, fixtures_dir, monkeypatch):
+    from voxlab.models.checkpoints import load_checkpoint
+    from voxlab.pretrained import load_pretrained
+
+    monkeypatch.setenv("VOXLAB_MODEL_DIR", str(fixtures_dir / "pretrained"))
+    recipe = load_recipe(RECIPE, overrides=[
+        "model.name=aasist-l", "model.overrides={}", "model.init_from=aasist-l",
+        "optim.epochs=1", "optim.lr=1e-9", "optim.min_lr=1e-9", "train.swa=false",
+        "data.num_samples=8000",
+    ])  # fmt: skip
+    Trainer(recipe, tmp_path / "ft", data_root=str(manifest), progress=False).fit(
+        stop_after_epoch=1
+    )
+    tuned = load_checkpoint(tmp_path / "ft" / "last.safetensors").state_dict()
+    published = load_pretrained("aasist-l").state_dict()
+    # a (near-)zero learning rate keeps the published weights: they were loaded
+    key = (
+        "encoder.0.conv1.weight" if "encoder.0.conv1.weight" in published else next(iter(published))
+    )
+    assert torch.allclose(tuned[key], published[key], atol=1e-5)
+    with pytest.raises(ConfigError, match="init_from"):
+        bad = load_recipe(RECIPE, overrides=["model.init_from=/nope.pth"])
+        Trainer(bad, tmp_path / "bad", data_root=str(manifest), progress=False).fit()

@@ -19,10 +19,19 @@ from voxlab.errors import ConfigError
 
 @dataclass(frozen=True)
 class ModelSection:
-    """Which architecture, with overrides of its config dataclass fields."""
+    """Which architecture, with overrides of its config dataclass fields.
+
+    Attributes:
+        name: Registry architecture name.
+        overrides: Fields of the architecture's config dataclass to change.
+        init_from: Start from these weights instead of a random initialisation (fine-tuning):
+            a published checkpoint name (``aasist-l``), or a checkpoint file (a run's
+            ``best.safetensors``, an official ``.pth``). Loaded with strict key matching.
+    """
 
     name: str = "aasist"
     overrides: dict[str, Any] = field(default_factory=dict)
+    init_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,11 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected an integer, got {value!r}")
         return value
     if hint is float:
+        if isinstance(value, str):  # YAML 1.1 reads "1e-4" (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(f"{where}: expected a number, got {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         return float(value)

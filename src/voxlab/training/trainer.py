@@ -212,6 +212,8 @@ class Trainer:
         model = build_model(r.model.name, **r.model.overrides).to(self.device)
         if not any(p.requires_grad for p in model.parameters()):
             return self._fit_by_em(model)
+        if r.model.init_from and not self.resume:
+            self._initialise(model, r.model.init_from)
         self.train_set = WaveformDataset(
             self.splits[r.data.train_split],
             num_samples=r.data.num_samples,
@@ -305,6 +307,22 @@ class Trainer:
         final = self._finalise(model, swa, swa_updates)
         return self._final_eval(final, done, best_epoch, best_eer)
 
+    def _initialise(self, model: nn.Module, source: str) -> None:
+        """Load starting weights (fine-tuning) from a published name or a checkpoint file."""
+        from voxlab import pretrained
+        from voxlab.models.checkpoints import load_checkpoint_into
+
+        if source in pretrained.names():
+            path = pretrained.resolve_checkpoint(source, progress=self.progress)
+        else:
+            path = Path(source).expanduser()
+            if not path.is_file():
+                raise ConfigError(
+                    f"model.init_from {source!r} is neither a published model "
+                    f"({', '.join(pretrained.names())}) nor a checkpoint file"
+                )
+        load_checkpoint_into(model, path)
+
     def _fit_by_em(self, model: nn.Module) -> TrainResult:
         """Models with no gradient-trained parameters (the GMM baselines) are fitted by EM."""
         from voxlab.training.gmm import fit_gmm_run
@@ -348,11 +366,14 @@ class Trainer:
 
     def _evaluate(self, model: nn.Module, split: str) -> dict:
         from voxlab.evaluation import evaluate
+        from voxlab.models.fast import optimize_for_inference
 
         utts = self.splits[split]
         model.eval()
+        # An equivalent, faster copy for scoring (BN folded); the trained model is untouched.
+        scorer = optimize_for_inference(model) if self.device.type == "cpu" else model
         scores = score_utterances(
-            model, utts, batch_size=self.recipe.optim.batch_size, device=str(self.device)
+            scorer, utts, batch_size=self.recipe.optim.batch_size, device=str(self.device)
         )
         asv = self._asv_scores(split)
         report = evaluate(
