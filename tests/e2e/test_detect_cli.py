@@ -130,3 +130,9 @@ def test_missing_weights_offline_is_a_clear_error(monkeypatch, tmp_path, fixture
     assert main(["detect", str(path), "--model", "aasist", "--no-download"]) == 2
     err = capsys.readouterr().err
     assert "no local copy" in err and "AASIST.pth" in err
+
+
+def test_fixed_length_model_refuses_full_policy(model_dir, fixtures_dir, capsys):
+    path = fixtures_dir / "parity" / "espeak_de_tiny_16k.flac"
+    assert main(["detect", str(path), "--model", "rawgat-st", "--policy", "full"]) == 2
+    assert "exactly 64600 samples" in capsys.readouterr().err

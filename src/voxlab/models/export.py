@@ -27,11 +27,7 @@ DEFAULT_OPSET = 17
 
 
 def _fixed_length(model: nn.Module) -> int | None:
-    from voxlab.models.detectors.rawgat_st import RawGATST
-
-    if isinstance(model, RawGATST):
-        return model.config.num_samples
-    return None
+    return getattr(model, "fixed_input_samples", None)
 
 
 def export_onnx(

@@ -288,6 +288,11 @@ class FastRawGATST(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
+    @property
+    def fixed_input_samples(self) -> int:
+        """The one input length the network accepts (``voxlab.detection`` reads this)."""
+        return self.config.num_samples
+
     def train(self, mode: bool = True) -> FastRawGATST:  # noqa: D102 - eval-only module
         return super().train(False)
 

@@ -149,6 +149,11 @@ class RawGATST(nn.Module):
                 "waveform to that length first."
             )
 
+    @property
+    def fixed_input_samples(self) -> int:
+        """The one input length the network accepts (``voxlab.detection`` reads this)."""
+        return self.config.num_samples
+
     def _features(self, waveform: Tensor) -> Tensor:
         x = self.frontend(waveform).unsqueeze(1)
         x = F.max_pool2d(torch.abs(x), (3, 3))
