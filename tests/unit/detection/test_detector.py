@@ -94,7 +94,7 @@ def test_writer_streams_and_resume_skips_ok_rows(tmp_path):
     files = [save(tmp_path / f"{i}.wav", tone(100.0 * (i + 1)), 16_000) for i in range(3)]
     out = tmp_path / "scores.jsonl"
     with ResultWriter(out) as writer:
-        for result in det.score_files(files[:2] + [tmp_path / "gone.wav"]):
+        for result in det.score_files([*files[:2], tmp_path / "gone.wav"]):
             writer.write(result)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["status"] for r in rows] == ["ok", "ok", "error"]
