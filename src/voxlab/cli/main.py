@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "features",
     "corpus",
     "generate",
+    "demo",
+    "models",
 ]
 
 app = typer.Typer(
