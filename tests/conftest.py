@@ -35,3 +35,19 @@ def espeak():
     if not espeak_available():
         pytest.skip("espeak-ng is not installed (apt-get install -y espeak-ng)")
     return True
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One intra-op torch thread for the test (restored after).
+
+    Small models on a 2-core machine run several times faster without intra-op threads,
+    and much faster still when other processes share the cores. Use it with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

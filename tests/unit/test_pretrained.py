@@ -162,9 +162,10 @@ def test_http_error_and_unreachable_host(server):
         )
 
 
-def test_load_pretrained_gives_eval_model_with_published_weights(fixtures_dir, monkeypatch):
+def test_load_pretrained_gives_eval_model_with_published_weights(
+    fixtures_dir, monkeypatch, one_torch_thread
+):
     monkeypatch.setenv("VOXLAB_MODEL_DIR", str(fixtures_dir / "pretrained"))
-    torch.set_num_threads(1)
     model = pretrained.load_pretrained("aasist-l", download=False, verify=True)
     assert not model.training
     inputs = np.load(fixtures_dir / "parity" / "inputs.npy")[7:8]

@@ -28,6 +28,11 @@ PYAV_EXTENSIONS = frozenset(
 )
 #: Every extension voxlab treats as audio when scanning folders.
 AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | PYAV_EXTENSIONS
+#: Text fields libsndfile reads and writes (WAV LIST/INFO, FLAC/Vorbis comments).
+SOUNDFILE_TAGS = (
+    "title", "copyright", "software", "artist", "comment", "date", "album", "license",
+    "tracknumber", "genre",
+)  # fmt: skip
 
 Source = str | os.PathLike | bytes | bytearray | BinaryIO
 

@@ -345,18 +345,7 @@ def save(
             name, "w", samplerate=int(sr), channels=data.shape[0], format=fmt, subtype=chosen
         ) as handle:
             for key, value in (metadata or {}).items():
-                if key in {
-                    "title",
-                    "copyright",
-                    "software",
-                    "artist",
-                    "comment",
-                    "date",
-                    "album",
-                    "license",
-                    "tracknumber",
-                    "genre",
-                }:
+                if key in backends.SOUNDFILE_TAGS:
                     setattr(handle, key, value)
             handle.write(data.T)
     elif ext in backends.PYAV_WRITERS:

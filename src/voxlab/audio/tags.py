@@ -9,22 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from voxlab.audio.backends import SOUNDFILE_EXTENSIONS
+from voxlab.audio.backends import SOUNDFILE_EXTENSIONS, SOUNDFILE_TAGS
 from voxlab.errors import AudioError, AudioFileNotFoundError
-
-#: Text fields libsndfile exposes.
-SOUNDFILE_TAGS = (
-    "title",
-    "copyright",
-    "software",
-    "artist",
-    "comment",
-    "date",
-    "album",
-    "license",
-    "tracknumber",
-    "genre",
-)
 
 
 def read_tags(path: str | os.PathLike) -> dict[str, str]:

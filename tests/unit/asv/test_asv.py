@@ -3,26 +3,18 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 
 from voxlab.asv import embed, embed_mfcc, score_trials
 from voxlab.asv import encoder as enc
 from voxlab.data.scores import read_asv_scores
 from voxlab.errors import CheckpointError, ConfigError, DataError
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 needs_resemblyzer = pytest.mark.skipif(
     importlib.util.find_spec("resemblyzer") is None,
     reason="resemblyzer is not installed (pip install 'voxlab[asv]')",
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Torch threads thrash on a loaded 2-core machine: 3x faster with one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

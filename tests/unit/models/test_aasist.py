@@ -23,6 +23,8 @@ from voxlab.models.checkpoints import load_checkpoint_into
 from voxlab.models.detectors.aasist import AASIST, AASISTConfig
 from voxlab.models.registry import available_models, build_model, get_spec
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 ATOL, RTOL = 1e-5, 1e-6
 CHECKPOINTS = {"aasist": "aasist", "aasist_l": "aasist-l", "aasist_asvspoof5": "aasist"}
 TINY = AASISTConfig(
@@ -31,15 +33,6 @@ TINY = AASISTConfig(
     encoder_channels=(4, 8, 8),
     gat_dims=(8, 8),
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small ops on a shared 2-core machine are much faster without intra-op threads."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _calibrate_batchnorm(model: nn.Module, x: torch.Tensor) -> None:

@@ -16,13 +16,7 @@ from voxlab.models.export import export_onnx, run_onnx
 from voxlab.models.fast import optimize_for_inference
 from voxlab.models.registry import build_model
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

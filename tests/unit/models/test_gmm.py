@@ -19,15 +19,7 @@ from voxlab.models.detectors.gmm import (
 )
 from voxlab.models.registry import available_models, build_model, get_spec
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """One intra-op thread: on a busy 2-core machine, thread contention makes these tiny
-    models many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _mixture(n: int, *, seed: int) -> torch.Tensor:

@@ -18,15 +18,7 @@ from voxlab.models.detectors.lcnn import (
 )
 from voxlab.models.registry import available_models, build_model, get_spec
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """One intra-op thread: on a busy 2-core machine, thread contention makes these tiny
-    models many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _calibrate_batchnorm(model: nn.Module, x: torch.Tensor) -> None:

@@ -26,6 +26,8 @@ from voxlab.models.checkpoints import load_checkpoint_into
 from voxlab.models.detectors.rawgat_st import RawGATST, RawGATSTConfig
 from voxlab.models.registry import available_models, build_model, get_spec
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 ATOL, RTOL = 1e-5, 1e-6
 TINY = RawGATSTConfig(
     n_filters=12,
@@ -36,15 +38,6 @@ TINY = RawGATSTConfig(
     fused_gat_dim=8,
     fused_nodes=6,
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small ops on a shared 2-core machine are much faster without intra-op threads."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _two_class_batch(n: int, length: int, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,6 +17,8 @@ from voxlab.models.detectors.rawnet2 import (
 )
 from voxlab.models.registry import available_models, build_model, get_spec
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TINY = {
     "sinc_filters": 8,
     "sinc_kernel_size": 64,
@@ -26,16 +28,6 @@ TINY = {
     "nb_gru_layer": 1,
     "nb_fc_node": 16,
 }
-
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """One intra-op thread: on a busy 2-core machine, thread contention makes these tiny
-    models many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _calibrate_batchnorm(model: nn.Module, x: torch.Tensor) -> None:
