@@ -38,8 +38,13 @@ def _hashes(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module", autouse=True)
 def _one_generation_key(tmp_path_factory):
     """Every build in this module watermarks with the same generation key."""
+    from voxlab.watermark import WatermarkKey
+
+    path = WatermarkKey.from_passphrase("voxlab corpus tests").save(
+        tmp_path_factory.mktemp("key") / "gen.key"
+    )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VOXLAB_WATERMARK_KEY", str(tmp_path_factory.mktemp("key") / "gen.key"))
+        mp.setenv("VOXLAB_WATERMARK_KEY", str(path))
         yield
 
 
@@ -100,21 +105,22 @@ def test_manifest_readme_and_asv_protocols(tiny):
 
 
 def test_generated_audio_carries_both_labels(tiny):
+    import numpy as np
+
     from voxlab.watermark import WatermarkKey, detect_file, read_label
-    from voxlab.watermark.provenance import default_key_path, system_payload
+    from voxlab.watermark.provenance import default_key_path
 
     out, _ = tiny
     key = WatermarkKey.load(default_key_path())
-    records = read_manifest(out / "manifest.jsonl")
-    spoof = next(r for r in records if r.attack == "V01" and r.split == "eval")
-    bona = next(r for r in records if r.is_bonafide and r.split == "eval")
-    for record, system in ((spoof, "V01"), (bona, "espeak-ng")):
-        assert "AI-generated" in read_label(out / record.path)
-        found = detect_file(out / record.path, key)
-        assert found.result.marked, record.utt_id
-        if found.result.payload is not None:  # ~1-3 s clips: the payload may not decode
-            assert found.result.payload == system_payload(system)
-    assert not detect_file(out / spoof.path, WatermarkKey.generate()).result.marked
+    wrong = WatermarkKey.from_passphrase("not the generation key")
+    records = [r for r in read_manifest(out / "manifest.jsonl") if r.split == "eval"]
+    assert all("AI-generated" in read_label(out / r.path) for r in records)
+    # The clips are 1-3 s: too short for a sure per-file decision (see benchmarks/watermark.py),
+    # so the test looks at the calibrated scores over the split: N(0, 1) under a wrong key.
+    right = np.array([detect_file(out / r.path, key).result.score for r in records])
+    other = np.array([detect_file(out / r.path, wrong).result.score for r in records])
+    assert right.mean() > 3.0 and abs(other.mean()) < 1.0, (right, other)
+    assert not any(detect_file(out / r.path, wrong).result.marked for r in records[:3])
 
 
 def test_no_watermark_switch_keeps_the_tag(tmp_path, espeak):
