@@ -91,6 +91,7 @@ def run_demo(
     """
     from voxlab.asv import score_corpus
     from voxlab.generation.corpus import CorpusConfig, make_corpus
+    from voxlab.training.rundir import RunDir
     from voxlab.training.trainer import Trainer
 
     out = Path(out)
@@ -140,7 +141,7 @@ def run_demo(
             (
                 recipe.name,
                 trained.run_dir / "scores" / "eval_scores.txt",
-                _count_parameters(trained.run_dir),
+                RunDir(trained.run_dir).parameters(),
                 note,
             )
         )
@@ -181,20 +182,12 @@ def _aasist_l_recipe() -> dict:
     return recipe
 
 
-def _count_parameters(run_dir: Path) -> int:
-    from voxlab.models.checkpoints import load_checkpoint
-
-    model = load_checkpoint(run_dir / "best.safetensors")
-    count = sum(p.numel() for p in model.parameters())
-    return count or sum(b.numel() for b in model.buffers())
-
-
 def _score_published(corpus: Path, folder: Path, skipped: list[str], *, log):
     """Score the eval split with every published checkpoint available without download."""
     from voxlab import pretrained
     from voxlab.data.corpora.asvspoof2019 import prepare_asvspoof2019
     from voxlab.detection import Detector
-    from voxlab.models.registry import build_model
+    from voxlab.models.registry import build_model, count_parameters
     from voxlab.training.scoring import score_utterances, write_score_file
 
     utts = prepare_asvspoof2019(corpus, splits=("eval",))["eval"]
@@ -210,7 +203,7 @@ def _score_published(corpus: Path, folder: Path, skipped: list[str], *, log):
         log(f"[demo] scoring the eval split with the published {name} ...")
         scores = score_utterances(detector, utts, workers=2)
         path = write_score_file(folder / f"{name}.txt", utts, scores)
-        params = sum(p.numel() for p in build_model(entry.model).parameters())
+        params = count_parameters(build_model(entry.model))
         systems.append((name, path, params, f"published checkpoint ({entry.training_data})"))
     return systems
 

@@ -9,22 +9,6 @@ import typer
 from voxlab.errors import ConfigError
 
 
-def _parameters(run: Path) -> int | None:
-    """Parameter count of a run's model (trainable ones; buffers for EM-fitted models)."""
-    import json
-
-    sidecar = run / "best.json"
-    if not sidecar.is_file():
-        return None
-    from voxlab.models.registry import build_model
-
-    data = json.loads(sidecar.read_text())
-    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in data["config"].items()}
-    model = build_model(data["model"], **overrides)
-    count = sum(p.numel() for p in model.parameters())
-    return count or sum(b.numel() for b in model.buffers())
-
-
 def report_command(
     runs: list[Path] = typer.Argument(None, help="Run folders made by `voxlab train`."),
     scores: list[str] = typer.Option(
@@ -54,13 +38,14 @@ def report_command(
         plot_score_histograms,
         system_from_scores,
     )
+    from voxlab.training.rundir import RunDir
 
     entries: list[tuple[str, Path, int | None]] = []
     for run in runs or []:
         path = run / "scores" / "eval_scores.txt"
         if not path.is_file():
             raise ConfigError(f"{run}: no scores/eval_scores.txt (has the run finished?)")
-        entries.append((run.name, path, _parameters(run)))
+        entries.append((run.name, path, RunDir(run).parameters()))
     for item in scores:
         name, sep, file = item.partition("=")
         if not sep or not name or not file:

@@ -120,3 +120,12 @@ def build_model(name: str, **overrides: Any) -> nn.Module:
     overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
     config = dataclasses.replace(spec.default_config, **overrides)
     return spec.builder(config)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Size of a model as papers report it: its parameters, or its buffers when it has none.
+
+    EM-fitted models (the GMM baselines) keep everything they learned in buffers.
+    """
+    count = sum(p.numel() for p in model.parameters())
+    return count or sum(b.numel() for b in model.buffers())

@@ -70,6 +70,15 @@ class RunDir:
         """Path of the ``best``/``last``/``swa`` weights (safetensors)."""
         return self.path / f"{tag}.safetensors"
 
+    def parameters(self) -> int | None:
+        """Parameter count of the run's model (buffers for EM-fitted ones); None if no weights."""
+        if not self.weights("best").is_file():
+            return None
+        from voxlab.models.checkpoints import load_checkpoint
+        from voxlab.models.registry import count_parameters
+
+        return count_parameters(load_checkpoint(self.weights("best")))
+
     def create(self, recipe_dict: dict[str, Any], *, seed: int, world_size: int) -> None:
         """Start a fresh run: refuse to overwrite another run's results."""
         if self.metrics.exists() or self.state.exists():
