@@ -69,7 +69,7 @@ def embed_command(
         DEFAULT_STRENGTH,
         "--strength",
         "-s",
-        help="Watermark strength (higher: more robust, more audible).",
+        help="Watermark strength, 0-3 (default 1; higher: more robust, more audible).",
     ),
     label: bool = typer.Option(
         True, "--label/--no-label", help="Write the AI-generated metadata tag."

@@ -3,11 +3,12 @@
 Detection works on the 16 kHz mono mix. For each candidate playback change (tempo or
 speed by 0.95-1.05 in steps of 0.01, speed then refined to 0.005) analysis frames are
 taken every ``128 / rate`` samples and band energies are measured on bands scaled by the
-speed factor, so the watermark grid lines up again. Features are log band energies minus
-their local average (5 frames x 3 bands), divided by the local spread of the host
-features (inverse-variance weighting: steady vowels and notes count more than onsets),
-clipped, centred per band, and weighted by how much of each cell is signal rather than
-silence or the band's noise floor.
+speed factor, so the watermark grid lines up again. Each cell's value is the soft sign of
+its residual against its band's local level, weighted by how much of the cell is signal
+rather than silence or the band's noise floor (:func:`voxlab.watermark.cells.soft_signs`):
+the embedder pushed the cells to their chip's side, so the signs carry the mark, and
+cells far from their band's level (which the embedder left alone) count no more than one
+sign each.
 
 1. **Search** (sync chips only): the normalised correlation of the sync pattern with the
    features at every frame offset. Two ways link units about one unit apart into a chain:
@@ -41,16 +42,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy.ndimage import uniform_filter
 from scipy.signal import fftconvolve
 from scipy.special import ndtr
 
 from voxlab.audio.resample import resample
 from voxlab.errors import AudioError, ConfigError
+from voxlab.watermark.cells import A_HOP, band_energy, pad_signal, power_frames, soft_signs
 from voxlab.watermark.coding import decode_payload, encode_payload
 from voxlab.watermark.keys import WatermarkKey, as_key
 from voxlab.watermark.layout import (
@@ -61,14 +61,10 @@ from voxlab.watermark.layout import (
     UNIT_COLS,
     UNIT_FRAMES,
     Pattern,
-    band_matrix,
     make_pattern,
 )
 
-#: Highest FFT bin analysed (4.2 kHz: the top band edge at +5 % speed).
-MAX_BIN = 135
-#: Analysis hop (half the embedding hop) and unit length in analysis frames.
-A_HOP = HOP // 2
+#: Unit length in analysis frames.
 A_UNIT = 2 * UNIT_FRAMES
 #: Analysis frames per chip.
 A_CHIP = 2 * CHIP_FRAMES
@@ -141,85 +137,15 @@ class _Candidate:
     z_sync: np.ndarray
 
 
-def _power(xp: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Power spectra of frames every ``A_HOP / rate`` samples, up to 4.2 kHz.
-
-    Returns:
-        ``(power, positions)``. Shape: ``(frames, bins)`` and ``(frames,)``.
-    """
-    from scipy import fft as sfft
-
-    n_frames = int((xp.size - N_FFT) * rate // A_HOP) + 1
-    pos = np.round(np.arange(n_frames) * (A_HOP / rate)).astype(np.int64)
-    pos = pos[pos + N_FFT <= xp.size]
-    frames = np.lib.stride_tricks.sliding_window_view(xp, N_FFT)[pos] * _hann()
-    spec = sfft.rfft(frames, axis=1)[:, :MAX_BIN]
-    return (spec.real**2 + spec.imag**2).astype(np.float32), pos
-
-
-@lru_cache(maxsize=1)
-def _hann() -> np.ndarray:
-    return np.hanning(N_FFT).astype(np.float32)
-
-
 def _features(power: np.ndarray, fscale: float) -> np.ndarray:
-    """Weighted, whitened log band energies (bands scaled by ``fscale``), zero-padded.
+    """Soft signs of the cells (bands scaled by ``fscale``), zero-padded by a unit each side.
 
     Shape: ``(frames + 2 * A_UNIT, bands)``.
     """
-    energy = power @ band_matrix(round(fscale, 6))[:MAX_BIN]
-    span = 2 * CHIP_FRAMES - 1  # analysis frames inside one chip
-    if span > 1 and energy.shape[0] >= span:
-        energy = sum(energy[i : energy.shape[0] - span + 1 + i] for i in range(span))
-    mean = float(energy.mean()) if energy.size else 0.0
-    log_e = np.log(energy + (1e-5 * mean + 1e-12))
-    feats = log_e - uniform_filter(log_e, size=(5, 3), mode="nearest")
-    frame_e = energy.sum(axis=1)
-    weight = frame_e / (frame_e + 1e-3 * mean * energy.shape[1] + 1e-12)
-    # Share of each cell's energy above the band's noise floor (its 10th percentile over
-    # time): the mark scales with the signal, so cells drowned in noise carry little of it.
-    floor = np.percentile(energy[::4], NOISE_PERCENTILE, axis=0) if energy.shape[0] > 80 else 0.0
-    clean = np.clip(1.0 - floor / (energy + 1e-30), 0.0, 1.0)
-    feats = _normalise(feats, weight[:, None] * clean)
+    feats = soft_signs(band_energy(power, fscale))
     padded = np.zeros((feats.shape[0] + 2 * A_UNIT, feats.shape[1]), np.float32)
     padded[A_UNIT : A_UNIT + feats.shape[0]] = feats
     return padded
-
-
-#: Local-variance window (analysis frames, bands) and its floor relative to the median.
-ADAPT_SIZE = (9, 5)
-ADAPT_FLOOR = 0.4
-ADAPT = True
-#: Percentile of each band's energy over time taken as its noise floor.
-NOISE_PERCENTILE = 10.0
-
-
-def _normalise(feats: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Clip outliers, centre each band, and weight each chip by its reliability.
-
-    ``weight`` (same shape as ``feats``, in [0, 1]) says how much of each cell is signal
-    rather than silence or noise.
-
-    With ``ADAPT`` each value is divided by the local standard deviation of the host
-    features around it (floored), then clipped at 2.5 and divided once more: the
-    inverse-variance weighting that is optimal when the watermark's amplitude is the same
-    everywhere (it is, in the log domain) and the host's variability is not (steady vowels
-    and notes vary little, onsets and percussion a lot). Every step depends on the audio
-    alone, never on the key, so the null distribution of the score is untouched.
-    """
-    if ADAPT:
-        local = np.sqrt(np.maximum(uniform_filter(feats**2, size=ADAPT_SIZE, mode="nearest"), 0.0))
-        active = local[weight > 0.25]
-        floor = ADAPT_FLOOR * float(np.median(active)) if active.size else 1.0
-        local = np.maximum(local, floor + 1e-6)
-        feats = np.clip(feats / local, -2.5, 2.5) / local
-    else:
-        scale = 1.25 * np.mean(np.abs(feats), axis=0) + 1e-12  # ~ std, robust to outliers
-        feats = np.clip(feats, -2.0 * scale, 2.0 * scale)
-    # Centre each band (clipping a skewed distribution leaves an offset that would add up
-    # coherently over units and cap the score).
-    feats = feats - (weight * feats).sum(axis=0) / (weight.sum(axis=0) + 1e-12)
-    return (feats * weight).astype(np.float32)
 
 
 def _unit_kernel(chips: np.ndarray) -> np.ndarray:
@@ -357,7 +283,7 @@ def detect(
     mix = data if data.ndim == 1 else data.mean(axis=0)
     duration = mix.shape[0] / sr
     x16 = mix if sr == SAMPLE_RATE else resample(mix, orig_sr=sr, target_sr=SAMPLE_RATE)
-    xp = np.concatenate([np.zeros(N_FFT, np.float32), x16, np.zeros(N_FFT, np.float32)])
+    xp = pad_signal(x16)
 
     sync_k = _unit_kernel(pattern.sync)
     sync_m = np.abs(sync_k)
@@ -367,7 +293,7 @@ def detect(
     def consider(rate: float, mode: str) -> None:
         nonlocal best, spectra
         if rate not in spectra:  # tempo and speed at one rate share their frames
-            spectra = {rate: _power(xp, rate)}
+            spectra = {rate: power_frames(xp, rate)}
         power, pos = spectra[rate]
         feats = _features(power, rate if mode == "speed" else 1.0)
         num = _correlate(feats, sync_k)

@@ -74,9 +74,9 @@ def band_matrix(scale: float = 1.0, n_fft: int = N_FFT, sr: int = SAMPLE_RATE) -
     return (np.clip(hi - lo, 0.0, None) / df).astype(np.float32)
 
 
-#: Relative strength at the lowest and highest band (geometric in between). Speech has
-#: little energy up there, so a larger relative change costs little in quality (PESQ) and
-#: the mark survives noise better where the masker is weak in absolute terms.
+#: Relative strength (margin and reach of the pushes) at the lowest and highest band
+#: (geometric in between). Speech has little energy up there, so a larger relative change
+#: costs little in quality (PESQ).
 GAIN_LOW, GAIN_HIGH = 0.25, 4.0
 
 

@@ -49,7 +49,7 @@ def test_parse_payload():
 def test_embed_file_writes_the_label(source, tmp_path, ext):
     key = WatermarkKey.from_passphrase("api")
     out = tmp_path / f"marked.{ext}"
-    summary = embed_file(source, out, key, 0x1234ABCD, strength=0.15)
+    summary = embed_file(source, out, key, 0x1234ABCD, strength=1.5)
     assert summary["payload"] == "1234abcd" and summary["key_id"] == key.key_id
     label = read_label(out)
     assert label is not None and AI_LABEL in label and key.key_id in label
@@ -85,7 +85,7 @@ def test_cli_keygen_embed_detect(source, tmp_path, capsys):
     WatermarkKey.load(key)
     marked = tmp_path / "out" / "marked.wav"
     args = ["watermark", "embed", str(source), str(marked), "--key", str(key)]
-    assert main([*args, "--payload", "0badc0de", "--strength", "0.15", "-f", "json"]) == 0
+    assert main([*args, "--payload", "0badc0de", "--strength", "1.5", "-f", "json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["payload"] == "0badc0de" and summary["label"] is True
     assert main([*args, "--payload", "1", "--message", "m"]) == 2
