@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Build .venv with everything voxlab and its tests need; idempotent.
-# Debian packages (espeak-ng for stand-in speech) come through apt-get when run as root.
+# Debian packages come through apt-get when run as root (sudo otherwise); npm-shipped
+# assets through scripts/npm_assets.sh when present. Each list names who needs what.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 
+# Debian packages: programs and data voxlab runs or reads.
+APT_PACKAGES=(
+  espeak-ng   # espeak-ng TTS (stand-in speech, phonemes)
+)
+
 need_apt=()
-command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "==> apt-get install ${need_apt[*]}"
@@ -17,7 +25,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     sudo apt-get update -qq
     sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
-    echo "warning: ${need_apt[*]} missing and not root: tests that need espeak-ng will skip" >&2
+    echo "warning: ${need_apt[*]} missing and not root: tests that need them will skip" >&2
   fi
 fi
 
