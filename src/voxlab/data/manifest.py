@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,8 @@ class Utterance:
     Attributes:
         utt_id: Unique utterance (trial) id, e.g. ``LA_E_2834763``.
         path: Audio file path (absolute after ``prepare_*``; relative to the audio
-            folder when a protocol is parsed without one).
+            folder when a protocol is parsed without one). A relative path in a manifest
+            file is relative to the manifest's folder; :func:`read_manifest` resolves it.
         speaker: Speaker id (``"-"`` when unknown).
         attack: Spoofing system id, ``"-"`` for bona fide.
         key: ``"bonafide"`` or ``"spoof"``.
@@ -116,7 +117,8 @@ def write_manifest(utterances: Iterable[Utterance], path: str | os.PathLike) -> 
 def read_manifest(path: str | os.PathLike) -> list[Utterance]:
     """Reads a JSONL manifest written by :func:`write_manifest`.
 
-    Blank lines are skipped.
+    Blank lines are skipped. Relative audio paths are resolved against the manifest's
+    folder (not the current directory), so a corpus can be moved or read from anywhere.
 
     Args:
         path: The manifest file.
@@ -131,6 +133,7 @@ def read_manifest(path: str | os.PathLike) -> list[Utterance]:
     src = Path(path)
     if not src.is_file():
         raise DataError(f"manifest not found: {src}")
+    folder = os.path.abspath(src.parent)
     utterances: list[Utterance] = []
     seen: dict[str, int] = {}
     with src.open(encoding="utf-8") as fh:
@@ -154,5 +157,7 @@ def read_manifest(path: str | os.PathLike) -> list[Utterance]:
                     f"{src}:{lineno}: utterance id {utt.utt_id!r} repeats line {seen[utt.utt_id]}"
                 )
             seen[utt.utt_id] = lineno
+            if not os.path.isabs(utt.path):
+                utt = replace(utt, path=os.path.normpath(os.path.join(folder, utt.path)))
             utterances.append(utt)
     return utterances

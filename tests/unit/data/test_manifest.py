@@ -71,3 +71,19 @@ def test_duplicate_ids_and_missing_file(tmp_path):
         read_manifest(path)
     with pytest.raises(DataError, match="manifest not found"):
         read_manifest(tmp_path / "none.jsonl")
+
+
+def test_relative_paths_resolve_against_the_manifest_folder(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    (corpus / "wav").mkdir(parents=True)
+    (corpus / "wav" / "a.flac").write_bytes(b"x")
+    rel = Utterance("u1", "wav/a.flac", "s", "-", "bonafide", "train")
+    absolute = Utterance("u2", "/elsewhere/b.flac", "s", "A01", "spoof", "train")
+    write_manifest([rel, absolute], corpus / "manifest.jsonl")
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    got = read_manifest("../corpus/manifest.jsonl")
+    assert got[0].path == str(corpus / "wav" / "a.flac")
+    assert (tmp_path / got[0].path).is_file()
+    assert got[1].path == "/elsewhere/b.flac"
