@@ -1,0 +1,1 @@
+"""Neural speech generation: HiFi-GAN, VITS, RVC and the offline TTS engines."""
