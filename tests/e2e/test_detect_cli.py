@@ -112,6 +112,9 @@ def test_bad_files_become_error_rows_and_exit_1(model_dir, fixtures_dir, tmp_pat
         ]
     )
     assert code == 1 and "1 file(s) already scored" in capsys.readouterr().err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 3  # one row per file: the retried failure replaced, nothing lost
+    assert {r["path"] for r in rows} == {str(good), str(bad["truncated_mp3"]), str(bad["nan_wav"])}
 
 
 def test_windows_policy_covers_long_audio_and_segments(model_dir, fixtures_dir, capsys):

@@ -96,9 +96,10 @@ def softmax_p_spoof(logits: Iterable[float]) -> float:
 class ResultWriter:
     """Streams results to a JSONL or CSV file as they come, flushing each row.
 
-    A crash keeps every row written so far. With ``resume=True`` the file is appended to and
-    :attr:`done` holds the paths that already have an ``ok`` row (error rows are retried;
-    readers take the last row per path).
+    A crash keeps every row written so far. With ``resume=True`` the earlier file is
+    appended to, :attr:`done` holds the paths whose latest row is ``ok`` (error rows are
+    retried; rows cut short by a crash are dropped), and the file is compacted to one row per
+    path, the latest attempt winning, when it is opened and when it is closed.
     """
 
     def __init__(self, path: str | os.PathLike, *, fmt: str | None = None, resume: bool = False):
@@ -106,7 +107,8 @@ class ResultWriter:
         self.fmt = fmt or ("csv" if self.path.suffix.lower() == ".csv" else "jsonl")
         if self.fmt not in ("jsonl", "csv"):
             raise ConfigError(f"--out writes jsonl or csv, not {self.fmt!r}")
-        self.done: set[str] = read_done(self.path, self.fmt) if resume else set()
+        self.resume = resume
+        self.done: set[str] = _compact(self.path, self.fmt) if resume else set()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         exists = resume and self.path.exists() and self.path.stat().st_size > 0
         self._handle: TextIO = open(self.path, "a" if resume else "w", encoding="utf-8", newline="")
@@ -125,8 +127,10 @@ class ResultWriter:
         self._handle.flush()
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file (compacting it to one row per path when resuming)."""
         self._handle.close()
+        if self.resume:
+            _compact(self.path, self.fmt)
 
     def __enter__(self) -> ResultWriter:
         return self
@@ -135,15 +139,15 @@ class ResultWriter:
         self.close()
 
 
-def read_done(path: Path, fmt: str) -> set[str]:
-    """Paths whose last row in an earlier output file has status ``ok``."""
-    if not path.exists():
-        return set()
-    last: dict[str, str] = {}
+def _last_rows(path: Path, fmt: str) -> dict[str, Any]:
+    """The last row per path of an earlier output file (raw line or CSV dict)."""
+    last: dict[str, Any] = {}
     with open(path, encoding="utf-8", newline="") as handle:
         if fmt == "csv":
             for row in csv.DictReader(handle):
-                last[row["path"]] = row["status"]
+                if row.get("path") and row.get("status"):
+                    last.pop(row["path"], None)
+                    last[row["path"]] = row
         else:
             for line in handle:
                 line = line.strip()
@@ -153,5 +157,30 @@ def read_done(path: Path, fmt: str) -> set[str]:
                     row = json.loads(line)
                 except json.JSONDecodeError:  # a row cut short by a crash: redo that file
                     continue
-                last[row["path"]] = row["status"]
-    return {p for p, status in last.items() if status == "ok"}
+                last.pop(row["path"], None)
+                last[row["path"]] = row
+    return last
+
+
+def read_done(path: Path, fmt: str) -> set[str]:
+    """Paths whose last row in an earlier output file has status ``ok``."""
+    if not path.exists():
+        return set()
+    return {p for p, row in _last_rows(path, fmt).items() if row["status"] == "ok"}
+
+
+def _compact(path: Path, fmt: str) -> set[str]:
+    """Rewrites an output file with the last row per path; returns the paths that are ``ok``."""
+    if not path.exists() or path.stat().st_size == 0:
+        return set()
+    keep = _last_rows(path, fmt)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        if fmt == "csv":
+            writer = csv.DictWriter(handle, CSV_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(keep.values())
+        else:
+            handle.writelines(json.dumps(row) + "\n" for row in keep.values())
+    os.replace(tmp, path)
+    return {p for p, row in keep.items() if row["status"] == "ok"}
