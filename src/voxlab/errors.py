@@ -64,5 +64,9 @@ class MetricError(VoxlabError, ValueError):
     """Scores or labels cannot produce the requested metric (empty class, NaN, ...)."""
 
 
+class NoSpeechError(AudioError):
+    """The audio is silent or nearly so: there is nothing to judge, so no verdict is given."""
+
+
 class SilentAudioWarning(UserWarning):
     """The audio holds only silence (not an error: silence is valid audio)."""

@@ -41,6 +41,28 @@ MIN_SAMPLE_RATE = 1_000
 MAX_SAMPLE_RATE = 768_000
 #: Peak amplitude below which audio counts as silence.
 SILENCE_PEAK = 1e-6
+#: Peak level (dBFS) below which audio counts as near-silence: no speech to judge.
+NEAR_SILENCE_DBFS = -60.0
+
+
+def silence_note(samples: np.ndarray) -> str | None:
+    """Says whether audio is silent or near-silent; None when it has a usable level.
+
+    Args:
+        samples: Audio of any shape (channels and time).
+
+    Returns:
+        ``"silent (...)"`` when every sample is below :data:`SILENCE_PEAK`,
+        ``"near-silent (peak X dBFS ...)"`` when the peak is below :data:`NEAR_SILENCE_DBFS`,
+        otherwise None.
+    """
+    peak = float(np.max(np.abs(samples), initial=0.0))
+    if peak < SILENCE_PEAK:
+        return "silent (every sample is zero or below 1e-6)"
+    level = 20.0 * np.log10(peak)
+    if level < NEAR_SILENCE_DBFS:
+        return f"near-silent (peak {level:.1f} dBFS, below {NEAR_SILENCE_DBFS:.0f} dBFS)"
+    return None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import typer
 from voxlab.audio import info as audio_info
 from voxlab.audio import load
 from voxlab.audio.discovery import find_audio_files
+from voxlab.audio.io import silence_note
 from voxlab.cli.output import check_format, report_failures, write_rows
 from voxlab.errors import SilentAudioWarning, VoxlabError
 
@@ -42,7 +43,8 @@ def info_command(
     """Show sample rate, channels, duration and codec of audio files.
 
     By default every file is decoded and checked (truncation, NaN/Inf samples, silence)
-    and its peak level is shown; --header-only reads headers alone. Bad files (missing,
+    and its peak level is shown; silent and near-silent files (peak below -60 dBFS) get
+    status "silent" and a warning line; --header-only reads headers alone. Bad files (missing,
     empty, corrupt, truncated, not audio) get one row with status "error" and a line on
     stderr; the good ones are still listed. Exits 1 when any file failed.
 
@@ -57,7 +59,7 @@ def info_command(
     rows = []
     for path in files:
         try:
-            peak = None
+            peak = note = None
             if header_only:
                 meta = audio_info(path)
             else:
@@ -65,7 +67,11 @@ def info_command(
                     warnings.simplefilter("ignore", SilentAudioWarning)
                     samples, meta = load(path, sr=None, mono=False)
                 peak = round(float(np.abs(samples).max()), 4)
+                note = silence_note(samples)
             row = {"status": "ok", **meta.to_dict(), "peak": peak, "error": None}
+            if note is not None:
+                row.update(status="silent", error=f"{path}: {note}")
+                typer.echo(f"warning: {path}: {note}", err=True)
             row["duration"] = round(meta.duration, 4)
             for key in ("loaded_sample_rate", "mixed_down", "channel", "resampled"):
                 row.pop(key)

@@ -20,7 +20,7 @@ from torch import nn
 
 from voxlab.detection.policies import InputPolicy, aggregate, segment
 from voxlab.detection.results import DetectionResult, Segment, softmax_p_spoof
-from voxlab.errors import ConfigError, SilentAudioWarning, VoxlabError
+from voxlab.errors import ConfigError, NoSpeechError, SilentAudioWarning, VoxlabError
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +215,7 @@ class Detector:
             raise ConfigError("audio contains NaN or Inf samples")
         if sample_rate is not None and sample_rate != self.sample_rate:
             wave = resample(wave, orig_sr=sample_rate, target_sr=self.sample_rate)
+        _refuse_silence(wave, path or "audio")
         inputs, spans = segment(wave, self.policy)
         if self.policy.name == "full":
             window_logits = np.concatenate([self.logits(x[None]) for x in inputs])
@@ -311,6 +312,7 @@ class Detector:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SilentAudioWarning)
                 wave, _ = load(path, sr=self.sample_rate, mono=True, max_seconds=max_seconds)
+            _refuse_silence(wave, path)
             inputs, spans = segment(wave, self.policy)
             return wave.shape[0], inputs, spans
         except VoxlabError as exc:
@@ -357,6 +359,18 @@ class Detector:
             except RuntimeError as exc:
                 out[path] = VoxlabError(f"{path}: the model failed on this input: {exc}")
         return out
+
+
+def _refuse_silence(wave: np.ndarray, name: str) -> None:
+    """Raises :class:`NoSpeechError` for silent or near-silent audio (no verdict on it)."""
+    from voxlab.audio.io import silence_note
+
+    note = silence_note(wave)
+    if note is not None:
+        raise NoSpeechError(
+            f"{name}: the audio is {note}: there is nothing to judge, so no verdict is given "
+            "(check the recording level, the channel or the file)"
+        )
 
 
 def _optimized(model: nn.Module) -> nn.Module:

@@ -54,3 +54,18 @@ def test_version_and_help(capsys):
 
 def test_bad_option_is_a_usage_error(capsys):
     assert main(["info", "x.wav", "--format", "xml"]) == 2
+
+
+def test_info_flags_silent_and_near_silent_files(tmp_path, capsys):
+    import numpy as np
+
+    zero = save(tmp_path / "zero.wav", np.zeros(16_000, np.float32), 16_000)
+    quiet = save(tmp_path / "quiet.wav", tone(440) * 1e-4, 16_000)  # about -80 dBFS
+    loud = save(tmp_path / "loud.wav", tone(440), 16_000)
+    assert main(["info", str(zero), str(quiet), str(loud), "--json"]) == 0
+    out, err = capsys.readouterr()
+    rows = {r["path"]: r for r in json.loads(out)}
+    assert rows[str(zero)]["status"] == "silent" and "silent" in rows[str(zero)]["error"]
+    assert rows[str(quiet)]["status"] == "silent" and "dBFS" in rows[str(quiet)]["error"]
+    assert rows[str(loud)]["status"] == "ok"
+    assert err.count("warning: ") == 2

@@ -118,3 +118,18 @@ def test_model_default_policy_is_used_unless_overridden():
     assert Detector(WholeUtterance()).policy.name == "full"
     assert Detector(WholeUtterance(), policy="official").policy.name == "official"
     assert Detector(EnergyModel()).policy.name == "official"
+
+
+def test_silence_gets_no_verdict(tmp_path):
+    from voxlab.errors import NoSpeechError
+
+    det = Detector(EnergyModel())
+    zero = save(tmp_path / "zero.wav", np.zeros(16_000, np.float32), 16_000)
+    quiet = save(tmp_path / "quiet.wav", tone(300.0) * 1e-4, 16_000)
+    speech = save(tmp_path / "speech.wav", tone(300.0), 16_000)
+    rows = list(det.score_files([zero, quiet, speech]))
+    assert [r.status for r in rows] == ["error", "error", "ok"]
+    assert rows[0].verdict is None and "no verdict" in rows[0].error
+    assert "near-silent" in rows[1].error
+    with pytest.raises(NoSpeechError, match="nothing to judge"):
+        det.score(np.zeros(16_000, np.float32))
