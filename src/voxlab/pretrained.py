@@ -277,16 +277,21 @@ def resolve_checkpoint(
             return path
     url = download_url(entry, base_url=base_url)
     where = " or ".join(str(p) for p in candidates)
+    hint = (
+        f"run `voxlab models pull {name}` (downloads into {cache_dir()}), "
+        f"or set VOXLAB_MODEL_DIR to a folder holding {entry.filename}"
+    )
     if not download:
         raise CheckpointError(
             f"no local copy of {name!r}: put {entry.filename} at {where} "
-            f"(download it from {url}, sha256 {entry.sha256}), or allow downloading"
+            f"(download it from {url}, sha256 {entry.sha256}), {hint}, or allow downloading"
         )
     try:
         return _download(entry, url, cache_dir() / entry.filename, timeout, progress)
     except CheckpointError as exc:
         raise CheckpointError(
-            f"{exc}. Without network access, download {url} elsewhere and put it at {where}"
+            f"{exc}. Without network access, download {url} elsewhere and put it at {where}, "
+            f"or set VOXLAB_MODEL_DIR to a folder holding {entry.filename}"
         ) from exc
 
 

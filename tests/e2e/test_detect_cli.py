@@ -133,6 +133,7 @@ def test_missing_weights_offline_is_a_clear_error(monkeypatch, tmp_path, fixture
     assert main(["detect", str(path), "--model", "aasist", "--no-download"]) == 2
     err = capsys.readouterr().err
     assert "no local copy" in err and "AASIST.pth" in err
+    assert "VOXLAB_MODEL_DIR" in err and "voxlab models pull aasist" in err
 
 
 def test_fixed_length_model_refuses_full_policy(model_dir, fixtures_dir, capsys):

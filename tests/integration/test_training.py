@@ -117,9 +117,11 @@ def test_cli_train_then_score_and_eval(manifest, tmp_path, capsys):
             "dev",
             "--out",
             str(scores),
+            "--no-progress",
         ]
     )
     assert code == 0 and len(scores.read_text().splitlines()) == 8
+    assert "it/s" not in capsys.readouterr().err  # --no-progress: no bar
     assert main(["eval", "--scores", str(scores), "--format", "json"]) == 0
 
 

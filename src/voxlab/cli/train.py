@@ -82,6 +82,7 @@ def score_command(
     batch_size: int = typer.Option(32, "--batch-size", "-b", min=1),
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Decoding threads."),
     device: str = typer.Option("cpu", "--device"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
 ) -> None:
     """Write an official 4-column score file (utt_id attack key score) for a corpus split.
 
@@ -103,7 +104,7 @@ def score_command(
         detector = Detector.from_checkpoint(checkpoint, model=model, **kwargs)
     else:
         detector = Detector.from_pretrained(model, **kwargs)
-    scores = score_utterances(detector, utterances, workers=workers, progress=True)
+    scores = score_utterances(detector, utterances, workers=workers, progress=progress)
     write_score_file(out, utterances, scores)
     typer.echo(f"wrote {len(utterances)} scores to {out}")
 
