@@ -163,6 +163,9 @@ class EvalReport:
             "min_dcf": "minDCF",
         }
         header = ["factor", "value", "bona fide", "spoof", *[titles[c] for c in cols]]
+        explain = any(row.note for row in rows)  # say why a cell shows "-"
+        if explain:
+            header.append("note")
         body = []
         for row in rows:
             cells = [row.factor, row.value, str(row.n_bonafide), str(row.n_spoof)]
@@ -174,6 +177,8 @@ class EvalReport:
                     cells.append(f"{100 * value:.2f}")
                 else:
                     cells.append(f"{value:.4f}")
+            if explain:
+                cells.append(row.note or "")
             body.append(cells)
         return header, body
 

@@ -108,3 +108,20 @@ def test_plot_det_writes_an_image_and_rejects_nothing(tmp_path):
     assert out.stat().st_size > 1000
     with pytest.raises(MetricError, match="at least one"):
         plot_det({}, tmp_path / "none.png")
+
+
+def test_breakdown_table_says_why_a_cell_is_empty():
+    scores, keys, attacks, _, asv = _trials()
+    one = attacks == "A03"
+    scores[one] = -3.0  # two distinct scores in A03's trials: its t-DCF is undefined
+    scores[keys == "bonafide"] = 1.0
+    report = evaluate(scores, keys, attacks, asv=asv, metric_set="2019")
+    header, body = report.breakdown_table(report.per_attack)
+    assert header[-1] == "note"
+    rows = {cells[1]: cells for cells in body}
+    a03 = rows["A03"]
+    assert a03[header.index("min t-DCF 2019")] == "-" and "distinct" in a03[-1]
+    assert rows["A01"][-1] == ""
+    assert all(len(cells) == len(header) for cells in body)
+    md = report.to_markdown()
+    assert "| note |" in md
