@@ -37,6 +37,7 @@ def list_command(
             "name": entry.name,
             "model": entry.model,
             "training_data": entry.training_data,
+            "reported": entry.reported,
             "eer_percent": entry.eer_percent,
             "min_tdcf": entry.min_tdcf,
             "threshold": entry.threshold,
@@ -45,9 +46,12 @@ def list_command(
             "url": entry.url,
             "sha256": entry.sha256,
         })  # fmt: skip
-    columns = ["name", "model", "training_data", "eer_percent", "min_tdcf", "license", "local"]
+    # The table shows the published result as a sentence naming its evaluation set (an
+    # ASVspoof 5 dev EER is not an eval EER); machines get the numbers as well.
+    columns = ["name", "model", "training_data", "reported", "license", "local"]
+    extra = ["eer_percent", "min_tdcf", "threshold", "url", "sha256"]
     fmt = check_format(fmt)
-    write_rows(rows, columns if fmt == "table" else [*columns, "threshold", "url", "sha256"], fmt)
+    write_rows(rows, columns if fmt == "table" else [*columns, *extra], fmt)
 
 
 @models_app.command("pull")

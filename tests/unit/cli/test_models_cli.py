@@ -44,3 +44,13 @@ def test_export_onnx_checks_against_pytorch(model_dir, tmp_path, capsys):
     assert out.stat().st_size > 100_000
     error = float(text.rsplit("max |diff|", 1)[1].split()[0])
     assert error < 1e-4
+
+
+def test_models_list_says_which_set_a_published_result_is_on(model_dir, capsys):
+    assert main(["models", "list", "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["aasist-asvspoof5"]["reported"].startswith("ASVspoof 5 dev")
+    assert rows["aasist"]["reported"].startswith("ASVspoof 2019 LA eval")
+    assert main(["models", "list"]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    assert "reported" in header and "eer_percent" not in header
