@@ -253,6 +253,63 @@ def echo(audio: np.ndarray, sr: int, *, delay: float = 0.1, decay: float = 0.3) 
     return out
 
 
+@register_effect("telephone", low=300.0, high=3400.0, mulaw=True)
+def telephone(
+    audio: np.ndarray, sr: int, *, low: float = 300.0, high: float = 3400.0, mulaw: bool = True
+) -> np.ndarray:
+    """Narrow-band telephone channel: 8 kHz, ``low``-``high`` Hz band, G.711 mu-law.
+
+    The audio goes down to 8 kHz, through a Butterworth band-pass, through 8-bit mu-law
+    companding (``mulaw``) and back to ``sr``; the length is kept.
+    """
+    data = _as_float(audio)
+    narrow = resample(data, orig_sr=sr, target_sr=8_000) if sr != 8_000 else data
+    narrow = _butter(_butter(narrow, 8_000, low, "highpass", 4), 8_000, high, "lowpass", 8)
+    if mulaw:
+        mu = 255.0
+        peak = float(np.max(np.abs(narrow))) or 1.0
+        scale = max(peak, 1.0)  # mu-law codes [-1, 1]; louder input is clipped by the codec
+        x = np.clip(narrow / scale, -1.0, 1.0)
+        code = np.round(np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu) * 127.0) / 127.0
+        narrow = (np.sign(code) * np.expm1(np.abs(code) * np.log1p(mu)) / mu * scale).astype(
+            np.float32
+        )
+    out = resample(narrow, orig_sr=8_000, target_sr=sr) if sr != 8_000 else narrow
+    return _fit_length(out, data.shape[-1])
+
+
+@register_effect("reverb", rt60=0.4, drr_db=3.0, seed=0)
+def reverb(
+    audio: np.ndarray, sr: int, *, rt60: float = 0.4, drr_db: float = 3.0, seed: int = 0
+) -> np.ndarray:
+    """Room reverberation: a synthetic impulse response with decay time ``rt60`` seconds.
+
+    The response is a direct path plus seeded Gaussian noise decaying by 60 dB over
+    ``rt60`` seconds, its tail ``drr_db`` below the direct path in energy (direct-to-
+    reverberant ratio). The output keeps the input's length and RMS.
+    """
+    from scipy.signal import fftconvolve
+
+    if not 0.05 <= rt60 <= 3.0:
+        raise ConfigError(f"reverb rt60 must be in [0.05, 3] s, got {rt60}")
+    data = _as_float(audio)
+    n = int(round(rt60 * sr))
+    t = np.arange(n) / sr
+    tail = np.random.default_rng(seed).standard_normal(n) * np.exp(-6.908 * t / rt60)
+    tail[0] = 0.0
+    tail *= np.sqrt(10 ** (-drr_db / 10) / max(float(np.sum(tail**2)), 1e-12))
+    response = tail
+    response[0] = 1.0
+    shape = (1,) * (data.ndim - 1) + (n,)
+    wet = fftconvolve(data.astype(np.float64), response.reshape(shape), axes=-1)[
+        ..., : data.shape[-1]
+    ]
+    rms_in, rms_out = np.sqrt(_power(data)), np.sqrt(float(np.mean(wet**2)))
+    if rms_out > 0:
+        wet *= rms_in / rms_out
+    return wet.astype(np.float32)
+
+
 # --------------------------------------------------------------------------- level
 
 

@@ -61,7 +61,9 @@ class WaveformDataset(Dataset):
         seed: Base seed of the random crops; item ``i`` in epoch ``e`` uses
             ``(seed, e, i)``, so a resumed run sees exactly the same crops.
         sample_rate: Rate to load at.
-        augment: Optional waveform augmentation ``f(np.ndarray, rng) -> np.ndarray``.
+        augment: Optional waveform augmentation ``f(np.ndarray, rng) -> np.ndarray``,
+            applied to the whole loaded clip before the crop (e.g.
+            :class:`voxlab.training.augment.Augmenter`).
     """
 
     def __init__(
@@ -109,9 +111,9 @@ class WaveformDataset(Dataset):
         except VoxlabError as exc:
             raise DataError(f"utterance {utt.utt_id}: {exc}") from exc
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        wave = fit_length(wave, self.num_samples, crop=self.crop, rng=rng)
-        if self.augment is not None:
+        if self.augment is not None:  # the whole clip, before the crop (as RawBoost's recipe)
             wave = self.augment(wave, rng)
+        wave = fit_length(wave, self.num_samples, crop=self.crop, rng=rng)
         return (
             torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)),
             int(utt.is_bonafide),

@@ -15,6 +15,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 import yaml
 
 from voxlab.errors import ConfigError
+from voxlab.training.augment import AugmentSection, check_augment
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Recipe:
     data: DataSection = field(default_factory=DataSection)
     optim: OptimSection = field(default_factory=OptimSection)
     train: TrainSection = field(default_factory=TrainSection)
+    augment: AugmentSection = field(default_factory=AugmentSection)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (YAML/JSON-ready)."""
@@ -201,6 +203,10 @@ def _validate(recipe: Recipe) -> Recipe:
     for ok, message in checks:
         if not ok:
             raise ConfigError(f"recipe {recipe.name!r}: {message}")
+    try:
+        check_augment(recipe.augment)
+    except ConfigError as exc:
+        raise ConfigError(f"recipe {recipe.name!r}: {exc}") from None
     return recipe
 
 

@@ -9,14 +9,21 @@ from __future__ import annotations
 import time
 import warnings
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from voxlab.errors import DataError, SilentAudioWarning
+from voxlab.training.augment import build_augmenter
 
 
-def collect_features(model, utterances, *, sample_rate: int, progress: bool):
+def collect_features(
+    model, utterances, *, sample_rate: int, progress: bool, augment=None, seed: int = 0
+):
     """Front-end feature matrices of ``utterances``, split into bona fide and spoof lists.
+
+    ``augment`` (a :class:`voxlab.training.augment.Augmenter`) is applied to each whole
+    utterance with a generator seeded by ``(seed, 0, index)``, as the neural trainer does.
 
     Shape:
         Each item ``(frames, dim)``.
@@ -24,13 +31,17 @@ def collect_features(model, utterances, *, sample_rate: int, progress: bool):
     from voxlab.audio import load
 
     bona, spoof = [], []
-    for utt in tqdm(utterances, disable=not progress, desc="features", leave=False):
+    for index, utt in enumerate(
+        tqdm(utterances, disable=not progress, desc="features", leave=False)
+    ):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SilentAudioWarning)
                 wave, _ = load(utt.path, sr=sample_rate)
         except Exception as exc:
             raise DataError(f"utterance {utt.utt_id}: {exc}") from exc
+        if augment is not None:
+            wave = augment(wave, np.random.default_rng([seed, 0, index]))
         feats = model.extract_features(torch.from_numpy(wave))
         (bona if utt.is_bonafide else spoof).append(feats)
     return bona, spoof
@@ -46,7 +57,8 @@ def fit_gmm_run(trainer, model) -> dict:
     started = time.time()
     bona, spoof = collect_features(
         model, trainer.splits[r.data.train_split], sample_rate=r.data.sample_rate,
-        progress=trainer.progress,
+        progress=trainer.progress, seed=r.seed,
+        augment=build_augmenter(r.augment, sample_rate=r.data.sample_rate),
     )  # fmt: skip
     if not bona or not spoof:
         raise DataError("GMM training needs both bona fide and spoof training utterances")

@@ -34,6 +34,7 @@ from voxlab.data.dataset import WaveformDataset, collate
 from voxlab.data.manifest import Utterance
 from voxlab.errors import ConfigError, DataError
 from voxlab.models.registry import build_model
+from voxlab.training.augment import build_augmenter
 from voxlab.training.config import Recipe, recipe_from_dict
 from voxlab.training.rundir import RunDir
 from voxlab.training.scoring import score_utterances, write_score_file
@@ -220,6 +221,7 @@ class Trainer:
             crop="random",
             seed=r.seed,
             sample_rate=r.data.sample_rate,
+            augment=build_augmenter(r.augment, sample_rate=r.data.sample_rate),
         )
         steps = self._steps_per_epoch()
         total_steps = steps * r.optim.epochs
