@@ -27,6 +27,9 @@ class ModelSpec:
         builder: Callable turning a ``config_cls`` instance into an ``nn.Module``.
         default_config: The config the name stands for (e.g. AASIST-L's small sizes).
         description: One line for ``voxlab models list``.
+        checkpoint_loader: For architectures whose size must be read off a checkpoint
+            (the SSL models): ``loader(path, **options) -> nn.Module`` building the model
+            from a file; ``None`` when ``build_model`` + strict loading suffice.
     """
 
     name: str
@@ -34,6 +37,7 @@ class ModelSpec:
     builder: Callable[[Any], nn.Module]
     default_config: Any
     description: str = ""
+    checkpoint_loader: Callable[..., nn.Module] | None = None
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -44,6 +48,7 @@ def register_model(
     *,
     config: Any,
     description: str = "",
+    checkpoint_loader: Callable[..., nn.Module] | None = None,
 ) -> Callable[[Callable[[Any], nn.Module]], Callable[[Any], nn.Module]]:
     """Decorator registering ``builder(config) -> nn.Module`` under ``name``.
 
@@ -51,6 +56,8 @@ def register_model(
         name: Registry name; must be unique.
         config: Default config instance (a frozen dataclass) for this name.
         description: One line shown by ``voxlab models list``.
+        checkpoint_loader: Optional ``loader(path, **options)`` building the model from a
+            checkpoint file (see :attr:`ModelSpec.checkpoint_loader`).
 
     Returns:
         The decorator, which returns the builder unchanged.
@@ -65,6 +72,7 @@ def register_model(
             builder=builder,
             default_config=config,
             description=description,
+            checkpoint_loader=checkpoint_loader,
         )
         return builder
 

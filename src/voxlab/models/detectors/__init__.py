@@ -3,6 +3,24 @@
 Each module registers its builders with :func:`voxlab.models.registry.register_model`.
 """
 
-from voxlab.models.detectors import aasist, gmm, lcnn, rawgat_st, rawnet2
+from voxlab.models.detectors import (
+    aasist,
+    gmm,
+    lcnn,
+    rawgat_st,
+    rawnet2,
+    ssl_aasist,
+    ssl_pool,
+    xlsr_sls,
+)
 
-__all__ = ["aasist", "gmm", "lcnn", "rawgat_st", "rawnet2"]
+__all__ = [
+    "aasist",
+    "gmm",
+    "lcnn",
+    "rawgat_st",
+    "rawnet2",
+    "ssl_aasist",
+    "ssl_pool",
+    "xlsr_sls",
+]
