@@ -126,13 +126,13 @@ class StochasticDurationPredictor(nn.Module):
         super().__init__()
         filter_channels = in_channels  # upstream overrides the argument
         self.flows = nn.ModuleList([ElementwiseAffine(2)])
-        self.post_flows = nn.ModuleList([ElementwiseAffine(2)])
         for _ in range(n_flows):
             self.flows.append(ConvFlow(2, filter_channels, kernel_size, n_layers=3))
             self.flows.append(Flip())
         self.post_pre = nn.Conv1d(1, filter_channels, 1)
         self.post_proj = nn.Conv1d(filter_channels, filter_channels, 1)
         self.post_convs = DDSConv(filter_channels, kernel_size, n_layers=3, p_dropout=p_dropout)
+        self.post_flows = nn.ModuleList([ElementwiseAffine(2)])
         for _ in range(4):
             self.post_flows.append(ConvFlow(2, filter_channels, kernel_size, n_layers=3))
             self.post_flows.append(Flip())
