@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from voxlab.cli.output import check_format
-from voxlab.data.scores import read_asv_scores, read_protocol, read_scores
-from voxlab.errors import DataError
-from voxlab.evaluation import METRIC_SETS, AsvScores, EvalReport, evaluate
-from voxlab.evaluation.metrics import BONAFIDE, det_curve
-from voxlab.evaluation.plots import plot_det
+
+if TYPE_CHECKING:  # numpy, rich and the metrics load when the command runs, not at start-up
+    import numpy as np
+    from rich.table import Table
+
+    from voxlab.evaluation import EvalReport
 
 
 def _render(report: EvalReport, fmt: str) -> str | None:
@@ -29,6 +28,8 @@ def _render(report: EvalReport, fmt: str) -> str | None:
 
 
 def _tables(report: EvalReport) -> list[Table]:
+    from rich.table import Table
+
     summary = Table(title=f"Pooled metrics (metric set {report.metric_set})")
     summary.add_column("metric")
     summary.add_column("value", justify="right")
@@ -51,6 +52,9 @@ def _tables(report: EvalReport) -> list[Table]:
 def _save_det_plot(
     scores: np.ndarray, keys: np.ndarray, attacks: np.ndarray | None, path: Path
 ) -> None:
+    from voxlab.evaluation.metrics import BONAFIDE, det_curve
+    from voxlab.evaluation.plots import plot_det
+
     bona = scores[keys == BONAFIDE]
     curves = {"pooled": det_curve(bona, scores[keys != BONAFIDE])}
     if attacks is not None:
@@ -96,6 +100,13 @@ def eval_command(
         voxlab eval -s scores.txt -a ASVspoof2019.LA.asv.eval.gi.trl.scores.txt
         voxlab eval -s score.txt -p keys/LA/CM/trial_metadata.txt -m 2021 -f json
     """
+    from rich.console import Console
+
+    from voxlab.data.scores import read_asv_scores, read_protocol, read_scores
+    from voxlab.errors import DataError
+    from voxlab.evaluation import METRIC_SETS, AsvScores, evaluate
+    from voxlab.evaluation.metrics import BONAFIDE
+
     fmt = check_format(fmt, ("table", "json", "markdown"))
     if metric_set not in METRIC_SETS:
         raise typer.BadParameter(f"{metric_set!r} is not one of {', '.join(METRIC_SETS)}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
 import typer
 
 from voxlab.errors import ConfigError
+
+if TYPE_CHECKING:  # numpy and torch load when the command runs, not at start-up
+    import numpy as np
 
 KINDS = ("mfcc", "lfcc", "cqcc", "mel", "f0", "energy", "zcr", "lpc", "formants")
 F0_METHODS = ("dio", "harvest", "yin")
@@ -48,6 +50,9 @@ def compute(
         ``(features, extra)``: features as ``(frames, dims)`` float32 and what the plot
         needs (hop in samples, the feature image or tracks).
     """
+    import numpy as np
+    import torch
+
     from voxlab import features as vf
     from voxlab.features.lpc import frame_lpc
 
@@ -95,6 +100,8 @@ def compute(
 
 
 def _plot(kind: str, samples: np.ndarray, feats: np.ndarray, extra: dict, sr: int, path: Path):
+    import numpy as np
+
     from voxlab import plots
 
     hop = extra["hop"]
@@ -140,12 +147,11 @@ def features_command(
     hop_ms: float = typer.Option(10.0, "--hop-ms", help="Frame hop in ms (not for cqcc)."),
     f0_method: str = typer.Option("dio", "--f0-method", help="dio, harvest or yin."),
 ) -> None:
-    r"""Extract acoustic features from FILE and save them as a float32 .npy array.
+    """Extract acoustic features from FILE and save them as a float32 .npy array.
 
     The array is laid out frames x dims (one row per frame; frames are centred every
     --hop-ms, except CQCC whose frames tile the signal evenly). Dims per kind:
 
-    \b
       mfcc      20 MFCCs (40 mel bands, 25 ms Hann window)
       lfcc      60 = 20 LFCCs (c0 = log energy) + deltas + delta-deltas
       cqcc      60 = 20 CQCCs (c0..c19) + deltas + delta-deltas
@@ -162,6 +168,8 @@ def features_command(
         voxlab features speech.wav --kind mfcc --out speech_mfcc.npy --plot speech_mfcc.png
         voxlab features speech.flac --kind f0 --f0-method harvest --out f0.npy
     """
+    import numpy as np
+
     from voxlab.audio import load
 
     if kind not in KINDS:

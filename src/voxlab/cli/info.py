@@ -5,13 +5,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import numpy as np
 import typer
 
-from voxlab.audio import info as audio_info
-from voxlab.audio import load
-from voxlab.audio.discovery import find_audio_files
-from voxlab.audio.io import silence_note
 from voxlab.cli.output import check_format, report_failures, write_rows
 from voxlab.errors import SilentAudioWarning, VoxlabError
 
@@ -52,6 +47,13 @@ def info_command(
         voxlab info speech.flac call.mp3
         voxlab info corpus/ --format csv > inventory.csv
     """
+    import numpy as np
+
+    from voxlab.audio import info as audio_info
+    from voxlab.audio import load
+    from voxlab.audio.discovery import find_audio_files
+    from voxlab.audio.io import silence_note
+
     fmt = check_format("json" if json_ else fmt)
     files = find_audio_files(paths)
     if not files:

@@ -10,6 +10,7 @@ traceback.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import sys
 
@@ -31,6 +32,10 @@ COMMAND_MODULES = [
     "generate",
     "demo",
     "models",
+    "calibrate",
+    "sources",
+    "quality",
+    "serve",
 ]
 
 app = typer.Typer(
@@ -41,6 +46,9 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    # Plain click help: paragraphs rewrapped to the terminal, flags without a <bool>
+    # metavar, and "[spoof, bona fide]" not taken for Rich markup.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -76,10 +84,44 @@ def is_verbose() -> bool:
     return _state["verbose"]
 
 
+def keep_blocks(text: str) -> str:
+    r"""Marks each paragraph that holds indented lines (examples, lists) for click.
+
+    Click rewraps help paragraphs to the terminal width; a paragraph that starts with a
+    line holding only ``\b`` keeps its line breaks. Docstrings stay plain: this adds the
+    marker where a paragraph has an indented block, and drops hand-written ones.
+
+    Args:
+        text: A command's help text (a docstring).
+
+    Returns:
+        The text with ``\b`` before every paragraph that contains indented lines.
+    """
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        lines = [line for line in paragraph.splitlines() if line.strip() not in ("\b", "\\b")]
+        if any(line[:1].isspace() for line in lines):
+            lines.insert(0, "\b")
+        if lines:
+            paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def _keep_help_blocks(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        text = info.help or (info.callback and inspect.getdoc(info.callback))
+        if text:
+            info.help = keep_blocks(text)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _keep_help_blocks(group.typer_instance)
+
+
 def _register_all() -> None:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"voxlab.cli.{name}")
         module.register(app)
+    _keep_help_blocks(app)
 
 
 _register_all()

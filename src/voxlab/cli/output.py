@@ -6,11 +6,13 @@ import csv
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:  # rich is imported where a table is drawn: `voxlab --help` stays fast
+    from rich.console import Console
+    from rich.table import Table
 
 #: Output formats offered by batch commands.
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -18,6 +20,8 @@ FORMATS = ("table", "json", "jsonl", "csv")
 
 def console(stderr: bool = False) -> Console:
     """A Rich console on stdout (or stderr for progress and messages)."""
+    from rich.console import Console
+
     return Console(stderr=stderr, soft_wrap=False)
 
 
@@ -46,6 +50,8 @@ def render_table(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], *, title: str = ""
 ) -> Table:
     """A Rich table of ``rows``; error rows are shown in red."""
+    from rich.table import Table
+
     table = Table(title=title or None, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -75,6 +81,8 @@ def write_rows(
     out = stream or sys.stdout
     rows = list(rows)
     if fmt == "table":
+        from rich.console import Console
+
         width = None if out.isatty() else 160
         Console(file=out, soft_wrap=False, width=width).print(
             render_table(rows, columns, title=title)

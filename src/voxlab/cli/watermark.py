@@ -7,20 +7,12 @@ import sys
 from pathlib import Path
 
 import typer
-from tqdm import tqdm
 
-from voxlab.audio.discovery import find_audio_files
 from voxlab.cli.output import check_format, report_failures, write_rows
 from voxlab.errors import VoxlabError
-from voxlab.watermark import (
-    DEFAULT_FPR,
-    DEFAULT_STRENGTH,
-    WatermarkKey,
-    as_key,
-    detect_files,
-    embed_file,
-    parse_payload,
-)
+
+# voxlab.watermark (numpy, scipy, PyAV) is imported inside each command, so that
+# `voxlab --help` and `voxlab watermark ... --help` start fast.
 
 TABLE_COLUMNS = [
     "path",
@@ -49,6 +41,8 @@ def keygen_command(
     """Write a new random 128-bit secret key (file mode 600). Keep it secret."""
     if out.exists() and not force:
         raise VoxlabError(f"{out} exists; pass --force to overwrite it (the old key is lost)")
+    from voxlab.watermark import WatermarkKey
+
     key = WatermarkKey.generate()
     key.save(out)
     typer.echo(f"wrote key {key.key_id} to {out}", err=True)
@@ -65,8 +59,8 @@ def embed_command(
     message: str | None = typer.Option(
         None, "--message", "-m", help="Text whose SHA-256 (first 32 bits) becomes the payload."
     ),
-    strength: float = typer.Option(
-        DEFAULT_STRENGTH,
+    strength: float | None = typer.Option(
+        None,
         "--strength",
         "-s",
         help="Watermark strength, 0-3 (default 1; higher: more robust, more audible).",
@@ -85,8 +79,11 @@ def embed_command(
         voxlab watermark embed tts.wav tts_marked.wav --key my.key --payload 0badc0de
         voxlab watermark embed tts.wav tts_marked.mp3 --key my.key --message "model v2"
     """
+    from voxlab.watermark import DEFAULT_STRENGTH, as_key, embed_file, parse_payload
+
     fmt = check_format(fmt, ("table", "json"))
     value = parse_payload(payload=payload, message=message)
+    strength = DEFAULT_STRENGTH if strength is None else strength
     summary = embed_file(
         src, dst, as_key(key), value, strength=strength, label=label, bitrate=bitrate
     )
@@ -101,8 +98,8 @@ def embed_command(
 def detect_command(
     paths: list[Path] = typer.Argument(..., help="Audio files and/or folders (recursive)."),
     key: Path = typer.Option(..., "--key", "-k", help="Key file."),
-    fpr: float = typer.Option(
-        DEFAULT_FPR, "--fpr", help="Target false-positive rate; sets the score threshold."
+    fpr: float | None = typer.Option(
+        None, "--fpr", help="Target false-positive rate; sets the score threshold (default 1e-3)."
     ),
     fmt: str = typer.Option("table", "--format", "-f", help="table, jsonl, csv or json."),
     max_seconds: float | None = typer.Option(None, "--max-seconds", help="Refuse longer files."),
@@ -118,7 +115,13 @@ def detect_command(
         voxlab watermark detect clip.mp3 --key my.key
         voxlab watermark detect uploads/ --key my.key --format jsonl > marks.jsonl
     """
+    from tqdm import tqdm
+
+    from voxlab.audio.discovery import find_audio_files
+    from voxlab.watermark import DEFAULT_FPR, as_key, detect_files
+
     fmt = check_format(fmt, ("table", "jsonl", "csv", "json"))
+    fpr = DEFAULT_FPR if fpr is None else fpr
     files = find_audio_files(paths)
     if not files:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, paths))}")
