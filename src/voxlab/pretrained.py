@@ -19,17 +19,24 @@ set (``voxlab eval`` reports the EER threshold) and pass it explicitly.
 the cache ``$VOXLAB_HOME/models/<file>`` (default ``~/.cache/voxlab``); else a download
 from the public URL (streamed to a temporary file, sha256-verified, renamed atomically).
 ``$VOXLAB_DOWNLOAD_BASE`` replaces the URL's ``https://github.com`` origin (mirrors, tests).
+Entries without a published checksum (the SSL models, shared as Google Drive folders) are
+never downloaded: the error says where to get the file and where to put it.
+
+**Local entries.** ``voxlab models add NAME --checkpoint FILE --arch ARCH`` (:func:`add_local`)
+registers a file of your own under a name, in ``$VOXLAB_HOME/models/local.json``; it is then
+listed and used like a published entry (its sha256 is recorded when it is added).
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from torch import nn
@@ -54,11 +61,15 @@ class PretrainedEntry:
         license: Licence of the weights.
         training_data: What the model was trained on.
         reported: Published results, as stated by the authors.
-        eer_percent: Published EER in percent on ``reported``'s evaluation set.
+        eer_percent: Published EER in percent on ``reported``'s evaluation set (``None``
+            for local entries).
         min_tdcf: Published min t-DCF (ASVspoof 2019 definition), or ``None``.
         threshold: Verdict threshold on the score (bona fide logit).
         threshold_source: How ``threshold`` was obtained.
         source: ``owner/repo : path`` of the file.
+        size: Size of the checkpoint (parameters and bytes), as far as it is known.
+        ssl_config: Front-end config JSON for SSL models that cannot be sized from their
+            shapes (local entries only; the published ones can).
     """
 
     name: str
@@ -69,14 +80,27 @@ class PretrainedEntry:
     license: str
     training_data: str
     reported: str
-    eer_percent: float
+    eer_percent: float | None
     min_tdcf: float | None
     threshold: float
     threshold_source: str
     source: str
+    size: str = ""
+    ssl_config: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        """Whether this entry is a file registered with :func:`add_local`."""
+        return self.url.startswith("file://")
 
 
 _ARGMAX = "0.0 = arg-max of the two-class head (its logits are near-antisymmetric); not calibrated"
+_TAK_DRIVE = "https://drive.google.com/drive/folders/1c4ywztEVlYVijfwbGLl9OEa1SNtFKppB"
+_SLS_DRIVE = "https://drive.google.com/drive/folders/13vw_AX1jHdYndRu1edlgpdNJpCX8OnrH"
+_SSL_AASIST_SIZE = (
+    "317.8M parameters (XLS-R 300M + 447k back end), about 1.27 GB in float32; 674 tensors"
+)
+_NO_SHA = "not published (Google Drive folder); download by hand"
 
 PRETRAINED: dict[str, PretrainedEntry] = {
     e.name: e
@@ -174,18 +198,169 @@ PRETRAINED: dict[str, PretrainedEntry] = {
                 "Pre_trained_models/RawGAT_ST_add/Best_epoch.pth"
             ),
         ),
+        PretrainedEntry(
+            name="ssl-aasist-la",
+            model="ssl-aasist",
+            filename="best_SSL_model_LA.pth",
+            url=_TAK_DRIVE,
+            sha256="",
+            license="MIT (code repository); XLS-R 300M front end: Apache-2.0 (fairseq)",
+            training_data="ASVspoof 2019 LA train (RawBoost augmentation)",
+            reported="ASVspoof 2021 LA eval: EER 0.82 %, min t-DCF 0.2066 (2021 LA definition)",
+            eer_percent=0.82,
+            min_tdcf=None,
+            threshold=0.0,
+            threshold_source=_ARGMAX,
+            source=(
+                "TakHemlata/SSL_Anti-spoofing : README.md (Google Drive folder of pre-trained "
+                f"models; sha256 {_NO_SHA}); keys without prefix (main_SSL_LA.py)"
+            ),
+            size=_SSL_AASIST_SIZE,
+        ),
+        PretrainedEntry(
+            name="ssl-aasist-df",
+            model="ssl-aasist",
+            filename="best_SSL_model_DF.pth",
+            url=_TAK_DRIVE,
+            sha256="",
+            license="MIT (code repository); XLS-R 300M front end: Apache-2.0 (fairseq)",
+            training_data="ASVspoof 2019 LA train (RawBoost augmentation)",
+            reported="ASVspoof 2021 DF eval: EER 2.85 %",
+            eer_percent=2.85,
+            min_tdcf=None,
+            threshold=0.0,
+            threshold_source=_ARGMAX,
+            source=(
+                "TakHemlata/SSL_Anti-spoofing : README.md (Google Drive folder of pre-trained "
+                f"models; sha256 {_NO_SHA}); keys prefixed 'module.' (main_SSL_DF.py)"
+            ),
+            size=_SSL_AASIST_SIZE,
+        ),
+        PretrainedEntry(
+            name="xlsr-sls-df",
+            model="xlsr-sls",
+            filename="xlsr_sls_df.pth",
+            url=_SLS_DRIVE,
+            sha256="",
+            license=(
+                "not stated (the repository has no LICENSE file); XLS-R 300M front end: "
+                "Apache-2.0 (fairseq)"
+            ),
+            training_data="ASVspoof 2019 LA train",
+            reported=(
+                "ASVspoof 2021 DF eval: EER 1.92 %; ASVspoof 2021 LA eval: EER 2.87 %; "
+                "In-the-Wild: EER 7.46 %"
+            ),
+            eer_percent=1.92,
+            min_tdcf=None,
+            threshold=-0.6931471805599453,
+            threshold_source=(
+                "log(1/2): the score is the bona fide log-probability, so this is the "
+                "arg-max decision; not calibrated"
+            ),
+            source=(
+                "QiShanZhang/SLSforASVspoof-2021-DF : README.md (Google Drive folder; sha256 "
+                f"{_NO_SHA}); keys prefixed 'module.' (main.py)"
+            ),
+            size="340.8M parameters (XLS-R 300M + SLS head, fc1 alone 23.4M), about 1.36 GB",
+        ),
     )
 }
 
+LOCAL_INDEX = "local.json"
+
+
+def _local_index() -> Path:
+    return cache_dir() / LOCAL_INDEX
+
+
+def _local_entries() -> dict[str, PretrainedEntry]:
+    path = _local_index()
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        return {name: PretrainedEntry(**fields) for name, fields in data.items()}
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"cannot read the local model index {path}: {exc}. Fix or delete the file and "
+            "add the models again with `voxlab models add`."
+        ) from exc
+
+
+def add_local(
+    name: str,
+    checkpoint: str | os.PathLike,
+    *,
+    arch: str,
+    ssl_config: str | os.PathLike | None = None,
+    threshold: float = 0.0,
+    check: bool = True,
+) -> PretrainedEntry:
+    """Register a local checkpoint file under ``name`` (``voxlab models add``).
+
+    Args:
+        name: New catalogue name (must not shadow a published entry).
+        checkpoint: The checkpoint file (official layout or voxlab's).
+        arch: Registry architecture of the file (``voxlab models list`` shows them).
+        ssl_config: Front-end config JSON for SSL models whose size the shapes don't fix.
+        threshold: Verdict threshold on the score.
+        check: Load the file once to make sure it fits ``arch``.
+
+    Returns:
+        The new entry (the index file records its absolute path and sha256).
+
+    Raises:
+        ConfigError: Name taken by a published entry, unknown architecture.
+        CheckpointError: Missing file, or a file that does not load as ``arch``.
+    """
+    from voxlab.models.registry import available_models
+
+    if name in PRETRAINED:
+        raise ConfigError(f"{name!r} is a published model; choose another name")
+    if arch not in available_models():
+        raise ConfigError(f"unknown architecture {arch!r}; known: {', '.join(available_models())}")
+    path = Path(checkpoint).expanduser().resolve()
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}; pass an existing file")
+    config = str(Path(ssl_config).expanduser().resolve()) if ssl_config is not None else None
+    entry = PretrainedEntry(
+        name=name,
+        model=arch,
+        filename=path.name,
+        url=path.as_uri(),
+        sha256=sha256_of(path),
+        license="unknown (local file)",
+        training_data="unknown (local file)",
+        reported="",
+        eer_percent=None,
+        min_tdcf=None,
+        threshold=float(threshold),
+        threshold_source="given when the file was added",
+        source=str(path),
+        size=f"{path.stat().st_size} bytes",
+        ssl_config=config,
+    )
+    if check:
+        _load_entry(entry, path)
+    local = {n: asdict(e) for n, e in _local_entries().items()}
+    local[name] = asdict(entry)
+    index = _local_index()
+    index.parent.mkdir(parents=True, exist_ok=True)
+    tmp = index.with_suffix(".tmp")
+    tmp.write_text(json.dumps(local, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, index)
+    return entry
+
 
 def names() -> list[str]:
-    """Catalogue names, in catalogue order."""
-    return list(PRETRAINED)
+    """Catalogue names, in catalogue order (published, then local ones)."""
+    return [*PRETRAINED, *(n for n in _local_entries() if n not in PRETRAINED)]
 
 
 def list_entries() -> list[PretrainedEntry]:
-    """All catalogue entries, in catalogue order."""
-    return list(PRETRAINED.values())
+    """All catalogue entries, in catalogue order (published, then local ones)."""
+    return [get_entry(n) for n in names()]
 
 
 def get_entry(name: str) -> PretrainedEntry:
@@ -194,12 +369,12 @@ def get_entry(name: str) -> PretrainedEntry:
     Raises:
         ConfigError: Unknown name; the message lists the known ones.
     """
-    try:
+    if name in PRETRAINED:
         return PRETRAINED[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown pretrained model {name!r}; known: {', '.join(PRETRAINED)}"
-        ) from None
+    local = _local_entries()
+    if name in local:
+        return local[name]
+    raise ConfigError(f"unknown pretrained model {name!r}; known: {', '.join(names())}")
 
 
 def voxlab_home() -> Path:
@@ -271,12 +446,27 @@ def resolve_checkpoint(
         if not path.is_file():
             raise CheckpointError(f"checkpoint file for {name!r} not found: {path}")
         return path
+    if entry.is_local:
+        path = Path(urllib.request.url2pathname(entry.url[len("file://") :]))
+        if not path.is_file():
+            raise CheckpointError(
+                f"the file registered as {name!r} is gone: {path}. Register it again with "
+                f"`voxlab models add {name} --checkpoint FILE --arch {entry.model}`."
+            )
+        return path
     candidates = _candidates(entry)
     for path in candidates:
         if path.is_file():
             return path
     url = download_url(entry, base_url=base_url)
     where = " or ".join(str(p) for p in candidates)
+    if not entry.sha256:
+        raise CheckpointError(
+            f"no local copy of {name!r}, and its authors publish it only as a shared folder "
+            f"(no checksum, no direct link): download {entry.filename} by hand from {url}, "
+            f"then put it at {where}, pass --checkpoint FILE, or register it with "
+            f"`voxlab models add NAME --checkpoint FILE --arch {entry.model}`"
+        )
     hint = (
         f"run `voxlab models pull {name}` (downloads into {cache_dir()}), "
         f"or set VOXLAB_MODEL_DIR to a folder holding {entry.filename}"
@@ -381,16 +571,23 @@ def load_pretrained(
     Raises:
         CheckpointError: Missing, unsafe, corrupt or mismatching checkpoint.
     """
-    from voxlab.models.checkpoints import load_checkpoint_into
-    from voxlab.models.registry import build_model
-
     entry = get_entry(name)
     path = resolve_checkpoint(name, checkpoint=checkpoint, download=download, **kwargs)
-    if verify and sha256_of(path) != entry.sha256:
+    if verify and entry.sha256 and sha256_of(path) != entry.sha256:
         raise CheckpointError(
             f"{path} has sha256 {sha256_of(path)}, not the published {entry.sha256} of "
             f"{name!r}; delete it and download it again from {entry.url}"
         )
+    return _load_entry(entry, path)
+
+
+def _load_entry(entry: PretrainedEntry, path: Path) -> nn.Module:
+    from voxlab.models.checkpoints import load_checkpoint_into
+    from voxlab.models.registry import build_model, get_spec
+
+    loader = get_spec(entry.model).checkpoint_loader
+    if loader is not None:  # sized from the file (the SSL models)
+        return loader(path, ssl_config=entry.ssl_config).eval()
     model = build_model(entry.model)
     load_checkpoint_into(model, path)
     return model.eval()

@@ -26,6 +26,13 @@ def detect_command(
     checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="Use this checkpoint file instead of the published one."
     ),
+    ssl_config: Path | None = typer.Option(
+        None,
+        "--ssl-config",
+        help="SSL models (ssl-aasist, xlsr-sls, ssl-pool) with --checkpoint: the front "
+        "end's config JSON (a transformers config.json). Default: read off the "
+        "checkpoint's shapes, right for the published XLS-R models.",
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help="table, jsonl, csv or json."),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Stream results to this .jsonl or .csv file as they come."
@@ -69,6 +76,8 @@ def detect_command(
         voxlab detect call.mp3
         voxlab detect calls/ --policy windows --out scores.jsonl --resume
         voxlab detect a.flac --model rawgat-st --format json --segments
+        voxlab detect clips/ --model ssl-aasist --checkpoint LA_model.pth
+        voxlab detect a.wav --model ssl-aasist --checkpoint tiny.pth --ssl-config tiny.json
     """
     fmt = check_format(fmt, ("table", "jsonl", "csv", "json"))
     files = find_audio_files(paths)
@@ -77,7 +86,9 @@ def detect_command(
     input_policy = None if policy is None else InputPolicy(name=policy, window=window, hop=hop)
     kwargs = dict(policy=input_policy, batch_size=batch_size, device=device)
     if checkpoint is not None:
-        detector = Detector.from_checkpoint(checkpoint, model=model, threshold=threshold, **kwargs)
+        detector = Detector.from_checkpoint(
+            checkpoint, model=model, threshold=threshold, ssl_config=ssl_config, **kwargs
+        )
     else:
         detector = Detector.from_pretrained(
             model, download=not no_download, threshold=threshold, **kwargs

@@ -45,11 +45,12 @@ def list_command(
             "local": local or "not downloaded",
             "url": entry.url,
             "sha256": entry.sha256,
+            "size": entry.size,
         })  # fmt: skip
     # The table shows the published result as a sentence naming its evaluation set (an
     # ASVspoof 5 dev EER is not an eval EER); machines get the numbers as well.
     columns = ["name", "model", "training_data", "reported", "license", "local"]
-    extra = ["eer_percent", "min_tdcf", "threshold", "url", "sha256"]
+    extra = ["eer_percent", "min_tdcf", "threshold", "url", "sha256", "size"]
     fmt = check_format(fmt)
     write_rows(rows, columns if fmt == "table" else [*columns, *extra], fmt)
 
@@ -77,6 +78,41 @@ def pull_command(
                 f"{path} does not match the published sha256 of {name!r}; delete it and pull again"
             )
         typer.echo(f"{name}: {path}")
+
+
+@models_app.command("add")
+def add_command(
+    name: str = typer.Argument(..., help="Name to register the checkpoint under."),
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="The checkpoint file."),
+    arch: str = typer.Option(
+        ..., "--arch", help="Its architecture: aasist, ssl-aasist, xlsr-sls, ssl-pool, ..."
+    ),
+    ssl_config: Path | None = typer.Option(
+        None,
+        "--ssl-config",
+        help="SSL models only: the front end's config JSON when the checkpoint's shapes do "
+        "not fix it (e.g. a non-standard number of attention heads).",
+    ),
+    threshold: float = typer.Option(0.0, "--threshold", help="Verdict threshold on the score."),
+    check: bool = typer.Option(True, "--check/--no-check", help="Load the file once first."),
+) -> None:
+    """Register a local checkpoint under a name, to use like a published model.
+
+    The file is loaded once to check that it fits the architecture (strict key matching);
+    its absolute path and sha256 go to $VOXLAB_HOME/models/local.json. Then
+    `voxlab detect --model NAME`, `voxlab models list` and the service know it.
+
+    Examples:
+        voxlab models add ssl-la --checkpoint ~/Downloads/LA_model.pth --arch ssl-aasist
+        voxlab models add sls-df --checkpoint best_model.pth --arch xlsr-sls
+        voxlab models add tiny --checkpoint tiny.pth --arch ssl-aasist --ssl-config tiny.json
+    """
+    from voxlab import pretrained
+
+    entry = pretrained.add_local(
+        name, checkpoint, arch=arch, ssl_config=ssl_config, threshold=threshold, check=check
+    )
+    typer.echo(f"{entry.name}: {arch} from {checkpoint} (sha256 {entry.sha256[:12]}...)")
 
 
 def export_command(

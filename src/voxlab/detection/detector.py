@@ -130,6 +130,7 @@ class Detector:
         model: str | None = None,
         threshold: float | None = None,
         optimize: bool = True,
+        ssl_config: str | os.PathLike | None = None,
         **kwargs,
     ) -> Detector:
         """A detector from a checkpoint file.
@@ -140,12 +141,22 @@ class Detector:
             model: Registry architecture name (or a catalogue name) for plain state dicts.
             threshold: Verdict threshold on the bona fide logit.
             optimize: Use the inference-optimised (numerically equivalent) model.
+            ssl_config: Front-end config JSON of an SSL model (``ssl-aasist``,
+                ``xlsr-sls``, ``ssl-pool``); by default read off the checkpoint's shapes.
             **kwargs: Passed to :class:`Detector`.
         """
         from voxlab.models.checkpoints import load_checkpoint, load_checkpoint_into
-        from voxlab.models.registry import available_models, build_model
+        from voxlab.models.registry import available_models, build_model, get_spec
 
         path = Path(path)
+        loader = None
+        if model is not None and model in available_models():
+            loader = get_spec(model).checkpoint_loader
+        if ssl_config is not None and loader is None:
+            raise ConfigError(
+                f"--ssl-config applies to the SSL models (ssl-aasist, xlsr-sls, ssl-pool), "
+                f"not to {model or 'a voxlab checkpoint'}; pass --model ssl-aasist or drop it"
+            )
         sidecar = path.with_suffix(".json")
         if path.suffix == ".safetensors" and sidecar.exists() and model is None:
             net = load_checkpoint(path)
@@ -158,11 +169,14 @@ class Detector:
                 )
             from voxlab import pretrained
 
-            if model in pretrained.names():
+            if loader is not None:  # sized from the checkpoint (SSL models)
+                net = loader(path, ssl_config=ssl_config)
+            elif model in pretrained.names():
                 return cls.from_pretrained(
                     model, checkpoint=path, threshold=threshold, optimize=optimize, **kwargs
                 )
-            net = load_checkpoint_into(build_model(model), path)
+            else:
+                net = load_checkpoint_into(build_model(model), path)
             name = model
         net.eval()
         if optimize:

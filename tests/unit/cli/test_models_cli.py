@@ -14,7 +14,16 @@ def model_dir(fixtures_dir, monkeypatch):
 def test_models_list_shows_catalogue_and_local_copies(model_dir, capsys):
     assert main(["models", "list", "--format", "json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
-    assert set(rows) == {"aasist", "aasist-l", "aasist-asvspoof5", "rawgat-st", "rawgat-st-add"}
+    assert set(rows) == {
+        "aasist",
+        "aasist-l",
+        "aasist-asvspoof5",
+        "rawgat-st",
+        "rawgat-st-add",
+        "ssl-aasist-la",
+        "ssl-aasist-df",
+        "xlsr-sls-df",
+    }
     assert rows["aasist"]["local"] == str(model_dir / "aasist.pth")
     assert rows["aasist"]["url"].startswith("https://github.com/clovaai/aasist/")
     assert len(rows["rawgat-st"]["sha256"]) == 64
@@ -23,7 +32,7 @@ def test_models_list_shows_catalogue_and_local_copies(model_dir, capsys):
 def test_models_list_without_local_copies(monkeypatch, capsys):
     monkeypatch.delenv("VOXLAB_MODEL_DIR", raising=False)
     assert main(["models", "list", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.count("not downloaded") == 5
+    assert capsys.readouterr().out.count("not downloaded") == 8
 
 
 def test_pull_finds_and_verifies_a_local_copy(model_dir, capsys):
