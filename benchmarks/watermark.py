@@ -1,5 +1,8 @@
-"""Watermark benchmark: robustness (attack x clip length), quality, false positives, TPR,
-localisation and speed, checked against the targets of issue 6.
+"""Watermark benchmark: robustness, quality, false positives, localisation and speed.
+
+Robustness is measured per attack x clip length; quality as SNR, PESQ-WB and STOI; false
+positives on >= 1,000 unmarked clips (with the TPR at 1e-3 and 1e-6); each figure is
+printed beside its target (MET / MISS).
 
 Everything it needs is generated here (espeak-ng speech with many voices, music-like
 signals, noise, silence), so anyone can rerun it:
@@ -289,7 +292,9 @@ def table(rows: list[dict], attacks: list[str], lengths: list[float]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     parser.add_argument("--workers", type=int, default=1, help="processes for the sweeps")
     parser.add_argument("--out", help="write all numbers to this JSON file")
@@ -420,7 +425,7 @@ def main() -> int:
             f"detect {s44['detect_marked_xrt']:.0f}x",
         ),
     ]
-    print("\ntargets (issue 6):")
+    print("\ntargets:")
     for name, ok, detail in checks:
         print(f"  [{'MET ' if ok else 'MISS'}] {name}: {detail}")
     report["checks"] = [{"target": n, "met": bool(ok), "detail": d} for n, ok, d in checks]
