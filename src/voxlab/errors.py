@@ -68,5 +68,9 @@ class NoSpeechError(AudioError):
     """The audio is silent or nearly so: there is nothing to judge, so no verdict is given."""
 
 
+class SmallDataWarning(UserWarning):
+    """A model is being fitted on too little data to be meaningful (it will over-fit)."""
+
+
 class SilentAudioWarning(UserWarning):
     """The audio holds only silence (not an error: silence is valid audio)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -132,6 +133,16 @@ def test_fit_is_deterministic_given_seed() -> None:
 def test_fewer_frames_than_components_is_a_clear_error() -> None:
     with pytest.raises(DataError, match=r"8-component GMM on 5 frames.*reduce n_components"):
         DiagonalGMM(8, 2).fit(torch.randn(5, 2), n_iter=1)
+
+
+def test_too_little_data_per_component_warns() -> None:
+    from voxlab.errors import SmallDataWarning
+
+    with pytest.warns(SmallDataWarning, match=r"64-component GMM on 1,000 frames.*over-fit"):
+        DiagonalGMM(64, 20).fit(torch.randn(1000, 20), n_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmallDataWarning)
+        DiagonalGMM(2, 2).fit(torch.randn(1000, 2), n_iter=1)  # 500 frames per component
 
 
 def test_bad_features_are_rejected() -> None:

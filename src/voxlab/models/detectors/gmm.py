@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from voxlab.errors import CheckpointError, ConfigError, DataError
+from voxlab.errors import CheckpointError, ConfigError, DataError, SmallDataWarning
 from voxlab.models.registry import register_model
 
 __all__ = [
@@ -237,6 +238,16 @@ class DiagonalGMM(nn.Module):
             raise DataError(
                 f"cannot fit a {k}-component GMM on {n} frames: need at least one frame per "
                 "component; add training data or reduce n_components"
+            )
+        per_component = 2 * d + 1  # a mean and a variance per dimension, and a weight
+        if n < 2 * per_component * k:
+            warnings.warn(
+                f"fitting a {k}-component GMM on {n:,} frames ({n / k:.0f} per component, "
+                f"{per_component} parameters each): it will over-fit and its scores mean little; "
+                f"use at least {2 * per_component * k:,} frames or fewer components "
+                "(n_components)",
+                SmallDataWarning,
+                stacklevel=2,
             )
         data_var = x.var(dim=0, unbiased=False)
         floor = torch.clamp(var_floor * data_var, min=1e-6)
