@@ -8,13 +8,18 @@ MODEL_DIR := $(if $(wildcard $(FIXTURES)/pretrained),$(FIXTURES)/pretrained,)
 export VOXLAB_MODEL_DIR ?= $(MODEL_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast lint format bench clean
+.PHONY: install demo test test-fast lint format bench clean data
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml scripts/install.sh
 	bash scripts/install.sh
 	touch $@
+
+# Real human speech from Debian packages (voxlab.data.sources): install, check, manifest.
+data: $(STAMP)
+	APT_ONLY=1 bash scripts/install.sh
+	$(PY) -m voxlab sources prepare --no-progress
 
 demo: $(STAMP)
 	$(PY) -m voxlab demo

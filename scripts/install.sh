@@ -10,6 +10,14 @@ PYTHON=${PYTHON:-python3}
 # Debian packages: programs and data voxlab runs or reads.
 APT_PACKAGES=(
   espeak-ng   # espeak-ng TTS (stand-in speech, phonemes)
+  festvox-ru                    # voxlab.data.sources: Russian read speech (voxlab-wild)
+  asterisk-core-sounds-it-wav   # voxlab.data.sources: Italian telephone prompts
+  asterisk-core-sounds-ru-wav   # voxlab.data.sources: Russian telephone prompts
+  asterisk-prompt-fr-armelle    # voxlab.data.sources: French prompts (GSM)
+  asterisk-prompt-es-co         # voxlab.data.sources: Colombian Spanish prompts (GSM)
+  fillets-ng-data-cs            # voxlab.data.sources: Czech game dialogue
+  gcin-voice                    # voxlab.data.sources: Mandarin syllables
+  pocketsphinx-testdata         # voxlab.data.sources: LibriVox sentences with transcripts
 )
 
 need_apt=()
@@ -28,6 +36,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "warning: ${need_apt[*]} missing and not root: tests that need them will skip" >&2
   fi
 fi
+# `make data` runs only the Debian part (speech sources), not the venv.
+if [ "${APT_ONLY:-0}" = 1 ]; then exit 0; fi
 
 unset PYTHONDONTWRITEBYTECODE
 if [ ! -x "$VENV/bin/python" ]; then
