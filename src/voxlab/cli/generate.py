@@ -49,24 +49,61 @@ def tts_command(
 
 
 def vocode_command(
-    source: Path = typer.Argument(..., help="Speech to re-synthesise."),
+    source: Path = typer.Argument(..., help="Speech to re-synthesise (audio, or a .npy mel)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.wav, .flac, ...)."),
     attack: str = typer.Option("V01", "--attack", "-a", help="A vocoder attack id (V01-V05)."),
+    vocoder: str | None = typer.Option(
+        None, "--vocoder", help="Neural vocoder from a checkpoint instead of --attack: hifigan."
+    ),
+    checkpoint: Path | None = typer.Option(
+        None, "--checkpoint", help="HiFi-GAN generator file (g_XXXXXXXX) for --vocoder."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="The config.json trained with --checkpoint."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the random parts (Griffin-Lim, LPC)."),
     watermark: bool = typer.Option(True, "--watermark/--no-watermark", help=WATERMARK_HELP),
     key: Path | None = typer.Option(None, "--watermark-key", help=KEY_HELP),
 ) -> None:
-    """Re-synthesise SOURCE with one of voxlab's vocoder attack systems (copy-synthesis).
+    """Re-synthesise SOURCE with a vocoder (copy-synthesis).
 
-    Conversion and TTS systems need a target speaker; use `voxlab corpus make` for them.
+    Either one of voxlab's vocoder attack systems (--attack), or an official HiFi-GAN
+    checkpoint (--vocoder hifigan --checkpoint g_XXXXXXXX --config config.json), which
+    analyses SOURCE with the config's own mel settings (n_fft, hop, window, fmin, fmax);
+    a .npy SOURCE is taken as the (num_mels, T) log-mel itself. Conversion and TTS systems
+    need a target speaker; use `voxlab corpus make` for them.
 
     Examples:
         voxlab vocode speech.wav --attack V04 -o speech_gl.flac
+        voxlab vocode in.wav --vocoder hifigan --checkpoint g_02500000 --config v1.json -o o.wav
+        voxlab vocode mel.npy --vocoder hifigan --checkpoint g_02500000 --config v1.json -o o.wav
     """
-    from voxlab.audio import load
     from voxlab.errors import ConfigError
-    from voxlab.generation.attacks import AttackInput, get_attack
     from voxlab.generation.base import write_generated
+
+    if vocoder is not None:
+        if vocoder != "hifigan":
+            raise ConfigError(f"unknown --vocoder {vocoder!r}; voxlab vocode knows: hifigan")
+        if checkpoint is None or config is None:
+            raise ConfigError(
+                "--vocoder hifigan needs --checkpoint g_XXXXXXXX and --config config.json "
+                "(the official jik876/hifi-gan files)"
+            )
+        from voxlab.generation.neural.hifigan import load_hifigan, vocode_file
+
+        model = load_hifigan(checkpoint, config)
+        generated = vocode_file(source, model, checkpoint_name=checkpoint.name)
+        write_generated(
+            generated, out, metadata={"comment": f"voxlab vocode hifigan {checkpoint.name}"},
+            watermark=watermark, key=key,
+        )  # fmt: skip
+        typer.echo(
+            f"{out} ({generated.duration:.2f} s, {generated.sample_rate} Hz, {generated.system})"
+        )
+        return
+
+    from voxlab.audio import load
+    from voxlab.generation.attacks import AttackInput, get_attack
 
     system = get_attack(attack)
     if system.kind != "vocoder":

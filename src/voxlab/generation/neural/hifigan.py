@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from voxlab.errors import CheckpointError
+from voxlab.generation.base import Generated
 from voxlab.generation.neural.commons import (
     LRELU_SLOPE,
     WNConv1d,
@@ -296,7 +297,10 @@ def load_state_strict(model: nn.Module, state: Mapping[str, Tensor], *, source: 
         load_checkpoint_into(model, dict(state), adapter=None)
     except CheckpointError as exc:
         detail = str(exc).split(": ", 1)[-1].split(". Check that")[0]
-        raise CheckpointError(f"{source} does not match {hint}: {detail}") from exc
+        raise CheckpointError(
+            f"{source} does not match {hint}: {detail}. Check that the config is the one "
+            "the checkpoint was trained with."
+        ) from exc
     return model
 
 
@@ -397,3 +401,77 @@ def mel_spectrogram(
         device=mag.device,
     )
     return torch.log(torch.clamp(torch.matmul(fb, mag), min=1e-5))
+
+
+def vocode_file(
+    source: str | os.PathLike,
+    model: Generator,
+    *,
+    checkpoint_name: str = "hifigan",
+) -> Generated:
+    """Copy-synthesis: an audio file (or a ``.npy`` mel) through a loaded HiFi-GAN.
+
+    Audio is decoded and resampled to the model's rate, then analysed with the config's
+    own mel settings (:func:`mel_spectrogram`: ``n_fft``, ``hop_size``, ``win_size``,
+    ``fmin``, ``fmax``, ``num_mels``); a ``.npy`` file is taken as the mel itself,
+    shaped ``(num_mels, T)`` or ``(1, num_mels, T)`` (natural-log magnitudes).
+
+    Args:
+        source: Audio file or ``.npy`` mel.
+        model: From :func:`load_hifigan`.
+        checkpoint_name: Names the system (``hifigan:<name>``) in the provenance.
+
+    Returns:
+        The waveform at ``model.sample_rate`` with its provenance.
+
+    Raises:
+        AudioError: Unreadable audio.
+        DataError: A ``.npy`` file that is not a mel of the model's shape.
+    """
+    import numpy as np
+
+    from voxlab.audio import load
+    from voxlab.errors import DataError
+
+    h = getattr(model, "config", {})
+    num_mels = int(h.get("num_mels", model.conv_pre.in_channels))
+    path = Path(source)
+    if path.suffix.lower() == ".npy":
+        try:
+            mel_np = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot read mel {path}: {exc}; save it with numpy.save") from exc
+        if mel_np.ndim == 3 and mel_np.shape[0] == 1:
+            mel_np = mel_np[0]
+        if mel_np.ndim != 2 or mel_np.shape[0] != num_mels or mel_np.shape[1] < 1:
+            raise DataError(
+                f"mel {path} has shape {mel_np.shape}; this HiFi-GAN needs ({num_mels}, T) "
+                "natural-log mel magnitudes (HiFi-GAN's own analysis)"
+            )
+        if not np.isfinite(mel_np).all():
+            raise DataError(f"mel {path} holds NaN or Inf values")
+        mel = torch.from_numpy(mel_np.astype(np.float32)).unsqueeze(0)
+        kind = "mel"
+    else:
+        audio, _ = load(path, sr=model.sample_rate)
+        mel = mel_spectrogram(
+            torch.from_numpy(audio),
+            n_fft=int(h.get("n_fft", 1024)),
+            num_mels=num_mels,
+            sampling_rate=model.sample_rate,
+            hop_size=int(h.get("hop_size", 256)),
+            win_size=int(h.get("win_size", 1024)),
+            fmin=float(h.get("fmin", 0)),
+            fmax=h.get("fmax", 8000),
+        )
+        kind = "audio"
+    with torch.inference_mode():
+        wave = model(mel)[0, 0].float().numpy()
+    params = {
+        "vocoder": "hifigan",
+        "checkpoint": checkpoint_name,
+        "input": kind,
+        "frames": int(mel.shape[-1]),
+        "source": path.name,
+    }
+    return Generated(wave, model.sample_rate, f"hifigan:{checkpoint_name}", params)
