@@ -226,7 +226,18 @@ def _write_report(out: Path, corpus: Path, systems, result: DemoResult, started:
         table = read_scores(path)
         results.append(
             system_from_scores(
-                name, table.scores, table.keys, table.attacks, asv=asv, parameters=params, note=note
+                name,
+                table.scores,
+                table.keys,
+                table.attacks,
+                asv=asv,
+                parameters=params,
+                note=note,
+                score_label=(
+                    "score (log-likelihood ratio)"
+                    if "gmm" in name.lower()
+                    else "score (bona fide logit)"
+                ),
             )
         )
     (out / "report.csv").write_text(comparison_csv(results))

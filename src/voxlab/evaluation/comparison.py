@@ -33,6 +33,7 @@ class SystemResult:
         report: Metrics of these scores.
         parameters: Number of model parameters, when known.
         note: Free text shown under the table (e.g. "published checkpoint").
+        score_label: What the score is, for plot axes (a GMM's is a log-likelihood ratio).
     """
 
     name: str
@@ -42,6 +43,7 @@ class SystemResult:
     report: EvalReport
     parameters: int | None = None
     note: str = ""
+    score_label: str = "score (bona fide logit)"
 
 
 def system_from_scores(
@@ -53,13 +55,14 @@ def system_from_scores(
     asv: AsvScores | None = None,
     parameters: int | None = None,
     note: str = "",
+    score_label: str = "score (bona fide logit)",
 ) -> SystemResult:
     """Evaluate one system's scores (all metric sets) into a :class:`SystemResult`."""
     s = np.asarray(scores, dtype=np.float64)
     k = np.asarray(keys, dtype=str)
     a = np.asarray(attacks, dtype=str)
     report = evaluate(s, k, a, asv=asv, metric_set="all")
-    return SystemResult(name, s, k, a, report, parameters, note)
+    return SystemResult(name, s, k, a, report, parameters, note, score_label)
 
 
 def _attack_columns(systems: Sequence[SystemResult]) -> list[str]:
@@ -125,10 +128,16 @@ def plot_det_comparison(systems: Sequence[SystemResult], path: str | os.PathLike
     from voxlab.evaluation.plots import plot_det
 
     curves = {
-        s.name: det_curve(s.scores[s.keys == "bonafide"], s.scores[s.keys == "spoof"])
+        _det_label(s): det_curve(s.scores[s.keys == "bonafide"], s.scores[s.keys == "spoof"])
         for s in systems
     }
     return plot_det(curves, path, title="DET curves (eval)")
+
+
+def _det_label(s: SystemResult) -> str:
+    n_bona = int(np.count_nonzero(s.keys == "bonafide"))
+    counts = f"{n_bona} bona fide, {len(s.keys) - n_bona} spoof"
+    return f"{s.name}: EER {s.report.eer_percent:.1f} % ({counts})"
 
 
 def plot_score_histograms(systems: Sequence[SystemResult], path: str | os.PathLike) -> Path:
@@ -144,19 +153,20 @@ def plot_score_histograms(systems: Sequence[SystemResult], path: str | os.PathLi
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
     for ax, s in zip(axes.flat, systems):
         bins = np.histogram_bin_edges(s.scores, bins=40)
+        bona, spoof = s.scores[s.keys == "bonafide"], s.scores[s.keys == "spoof"]
         ax.hist(
-            s.scores[s.keys == "bonafide"],
+            bona,
             bins=bins,
             alpha=0.6,
-            label="bona fide",
+            label=f"bona fide (n={bona.size})",
             color="tab:green",
             density=True,
         )
         ax.hist(
-            s.scores[s.keys == "spoof"],
+            spoof,
             bins=bins,
             alpha=0.6,
-            label="spoof",
+            label=f"spoof (n={spoof.size})",
             color="tab:red",
             density=True,
         )
@@ -168,7 +178,8 @@ def plot_score_histograms(systems: Sequence[SystemResult], path: str | os.PathLi
             label=f"EER thr. ({s.report.eer_percent:.1f}%)",
         )
         ax.set_title(s.name, fontsize="medium")
-        ax.set_xlabel("score (bona fide logit)")
+        ax.set_xlabel(s.score_label)
+        ax.set_ylabel("density of trials")
         ax.legend(fontsize="x-small")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")

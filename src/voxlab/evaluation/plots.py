@@ -11,7 +11,7 @@ import numpy as np
 from voxlab.errors import MetricError
 from voxlab.evaluation.metrics import DetCurve
 
-_TICKS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+_TICKS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95)
 
 
 def plot_det(
@@ -19,7 +19,7 @@ def plot_det(
     path: str | os.PathLike,
     *,
     title: str = "DET curve",
-    limits: tuple[float, float] = (0.0005, 0.5),
+    limits: tuple[float, float] = (0.001, 0.95),
 ) -> Path:
     """Draws DET curves on probit (normal deviate) axes and saves the figure.
 
@@ -28,7 +28,8 @@ def plot_det(
             ``"pooled"`` is drawn thick and black.
         path: Output image (``.png``, ``.pdf``, ``.svg``...).
         title: Figure title.
-        limits: Smallest and largest error rate shown on both axes.
+        limits: Smallest and largest error rate shown on both axes (up to 95 % by default,
+            so a system worse than chance stays on the plot).
 
     Returns:
         The path written.
@@ -46,14 +47,14 @@ def plot_det(
 
     lo, hi = limits
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
-    colours = plt.get_cmap("tab20")
+    colours = plt.get_cmap("tab10")
     for i, (label, det) in enumerate(curves.items()):
         far = np.clip(det.far, lo / 10, 1 - lo / 10)
         frr = np.clip(det.frr, lo / 10, 1 - lo / 10)
         style = (
             {"color": "black", "linewidth": 2.0}
             if label == "pooled"
-            else {"color": colours(i % 20), "linewidth": 1.0}
+            else {"color": colours(i % 10), "linewidth": 1.2}
         )
         ax.plot(norm.ppf(far), norm.ppf(frr), label=label, **style)
     ticks = [t for t in _TICKS if lo <= t <= hi]
@@ -66,10 +67,10 @@ def plot_det(
     ax.set_ylabel("Miss rate of bona fide (%)")
     ax.set_title(title)
     ax.grid(True, linewidth=0.3)
-    ax.legend(fontsize="small", loc="upper right")
+    # Outside the axes: a legend never hides a curve.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out
