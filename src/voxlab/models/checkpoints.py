@@ -408,7 +408,8 @@ def load_checkpoint_into(
         path_or_state: A checkpoint file (read with :func:`load_state_dict_safely`) or an
             in-memory state dict (wrappers and ``module.`` prefixes are handled).
         adapter: ``"auto"`` (apply a known official layout adapter when the state dict has
-            its signature key), ``None`` (keys must already be voxlab's), an adapter name
+            its signature key, or the model's own ``adapt_state_dict(state, source=...)``
+            when it has one), ``None`` (keys must already be voxlab's), an adapter name
             or a :class:`KeyAdapter`.
 
     Returns:
@@ -427,6 +428,12 @@ def load_checkpoint_into(
 
     if isinstance(adapter, str) and adapter != "auto":
         adapter = get_adapter(adapter)
+    adapt = getattr(model, "adapt_state_dict", None)
+    if adapter == "auto" and callable(adapt):
+        # Models whose official layout needs more than prefix renames (the SSL models:
+        # fairseq front-end names) translate it themselves.
+        state = adapt(state, source=source)
+        adapter = None
     if adapter == "auto":
         expected = set(model.state_dict())
         adapter = None

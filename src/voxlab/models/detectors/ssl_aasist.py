@@ -31,7 +31,7 @@ from voxlab.errors import ConfigError
 from voxlab.models.layers import GraphAttention, GraphPool, HeteroGraphAttention, ResidualBlock2d
 from voxlab.models.registry import register_model
 from voxlab.models.ssl.config import XLSR_300M, SSLFrontendConfig, frontend_config_from_dict
-from voxlab.models.ssl.loading import load_ssl_checkpoint
+from voxlab.models.ssl.loading import load_frontend_weights, load_ssl_checkpoint
 
 
 def as_frontend_config(value: Any) -> SSLFrontendConfig:
@@ -58,6 +58,9 @@ class SSLAASISTConfig:
         temperatures: Softmax temperatures of the spectral GAT, the temporal GAT and the
             heterogeneous layers.
         freeze_frontend: Keep the SSL encoder fixed (no gradients, always eval mode).
+        frontend_checkpoint: Pre-trained encoder weights loaded when the model is built
+            (fine-tuning from e.g. fairseq ``xlsr2_300m.pt`` or a Hugging Face model file;
+            see :func:`~voxlab.models.ssl.loading.load_frontend_weights`); ``""``: random.
         num_samples: Input length of the published training and evaluation (64,600).
     """
 
@@ -68,6 +71,7 @@ class SSLAASISTConfig:
     pool_ratios: tuple[float, float, float] = (0.5, 0.5, 0.5)
     temperatures: tuple[float, float, float] = (2.0, 2.0, 100.0)
     freeze_frontend: bool = False
+    frontend_checkpoint: str = ""
     num_samples: int = 64600
 
     def __post_init__(self) -> None:
@@ -204,10 +208,28 @@ class SSLAASISTBackend(nn.Module):
 
 
 class FrozenFrontendMixin(nn.Module):
-    """Keeps ``self.frontend`` in eval mode and without gradients when it is frozen."""
+    """Base of the SSL models: front-end freezing and official checkpoint names.
+
+    A frozen front end stays in eval mode and has no gradients; :meth:`adapt_state_dict`
+    translates official checkpoints to voxlab's names.
+    """
 
     frontend: nn.Module
     frozen_frontend: bool = False
+    registry_name: str = ""
+
+    def adapt_state_dict(self, state: dict[str, Tensor], *, source: str = "checkpoint") -> dict:
+        """This model's key names for an official or voxlab checkpoint of its architecture.
+
+        Used by :func:`voxlab.models.checkpoints.load_checkpoint_into` (e.g. fine-tuning
+        from a published file with ``model.init_from``); the size must already match.
+        """
+        from voxlab.models.ssl.loading import VOXLAB_PREFIX, split_checkpoint
+
+        frontend, backend, _ = split_checkpoint(state, arch=self.registry_name, source=source)
+        out = {f"{VOXLAB_PREFIX}{k}": v for k, v in frontend.items()}
+        out.update({f"backend.{k}": v for k, v in backend.items()})
+        return out
 
     def _freeze(self) -> None:
         self.frozen_frontend = True
@@ -231,6 +253,9 @@ class FrozenFrontendMixin(nn.Module):
 class SSLAASIST(FrozenFrontendMixin):
     """SSL-AASIST countermeasure (XLS-R + AASIST-style graph back end).
 
+    Attributes:
+        registry_name: ``"ssl-aasist"``.
+
     Args:
         config: Architecture hyper-parameters.
 
@@ -240,6 +265,8 @@ class SSLAASIST(FrozenFrontendMixin):
         ``[spoof, bona fide]``.
     """
 
+    registry_name = "ssl-aasist"
+
     def __init__(self, config: SSLAASISTConfig | None = None) -> None:
         super().__init__()
         from voxlab.models.ssl.frontend import SSLFrontend
@@ -247,6 +274,8 @@ class SSLAASIST(FrozenFrontendMixin):
         self.config = config = config or SSLAASISTConfig()
         self.frontend = SSLFrontend(config.frontend)
         self.backend = SSLAASISTBackend(config.frontend.hidden_size, config)
+        if config.frontend_checkpoint:
+            load_frontend_weights(self.frontend, config.frontend_checkpoint)
         if config.freeze_frontend:
             self._freeze()
 

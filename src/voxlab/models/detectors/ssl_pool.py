@@ -19,7 +19,7 @@ from voxlab.errors import ConfigError
 from voxlab.models.detectors.ssl_aasist import FrozenFrontendMixin, as_frontend_config
 from voxlab.models.registry import register_model
 from voxlab.models.ssl.config import XLSR_300M, SSLFrontendConfig
-from voxlab.models.ssl.loading import load_ssl_checkpoint
+from voxlab.models.ssl.loading import load_frontend_weights, load_ssl_checkpoint
 
 POOLINGS = ("mean", "attentive")
 
@@ -34,6 +34,9 @@ class SSLPoolConfig:
         projection_dim: Size of the per-frame projection before pooling.
         dropout: Dropout before the classifier (training only).
         freeze_frontend: Keep the SSL encoder fixed (no gradients, always eval mode).
+        frontend_checkpoint: Pre-trained encoder weights loaded when the model is built
+            (fine-tuning from e.g. fairseq ``xlsr2_300m.pt`` or a Hugging Face model file;
+            see :func:`~voxlab.models.ssl.loading.load_frontend_weights`); ``""``: random.
     """
 
     frontend: SSLFrontendConfig = XLSR_300M
@@ -41,6 +44,7 @@ class SSLPoolConfig:
     projection_dim: int = 128
     dropout: float = 0.2
     freeze_frontend: bool = False
+    frontend_checkpoint: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frontend", as_frontend_config(self.frontend))
@@ -91,6 +95,8 @@ class SSLPool(FrozenFrontendMixin):
         frame); output ``(batch, 2)`` logits ``[spoof, bona fide]``.
     """
 
+    registry_name = "ssl-pool"
+
     def __init__(self, config: SSLPoolConfig | None = None) -> None:
         super().__init__()
         from voxlab.models.ssl.frontend import SSLFrontend
@@ -98,6 +104,8 @@ class SSLPool(FrozenFrontendMixin):
         self.config = config = config or SSLPoolConfig()
         self.frontend = SSLFrontend(config.frontend)
         self.backend = SSLPoolBackend(config.frontend.hidden_size, config)
+        if config.frontend_checkpoint:
+            load_frontend_weights(self.frontend, config.frontend_checkpoint)
         if config.freeze_frontend:
             self._freeze()
 

@@ -26,7 +26,7 @@ from voxlab.errors import ConfigError
 from voxlab.models.detectors.ssl_aasist import FrozenFrontendMixin, as_frontend_config
 from voxlab.models.registry import register_model
 from voxlab.models.ssl.config import XLSR_300M, SSLFrontendConfig
-from voxlab.models.ssl.loading import load_ssl_checkpoint
+from voxlab.models.ssl.loading import load_frontend_weights, load_ssl_checkpoint
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,16 @@ class XLSRSLSConfig:
             ``(num_frames // 3) * (hidden_size // 3)`` features.
         fc_dim: Width of ``fc1``.
         freeze_frontend: Keep the SSL encoder fixed (no gradients, always eval mode).
+        frontend_checkpoint: Pre-trained encoder weights loaded when the model is built
+            (fine-tuning from e.g. fairseq ``xlsr2_300m.pt`` or a Hugging Face model file;
+            see :func:`~voxlab.models.ssl.loading.load_frontend_weights`); ``""``: random.
     """
 
     frontend: SSLFrontendConfig = XLSR_300M
     num_frames: int = 201
     fc_dim: int = 1024
     freeze_frontend: bool = False
+    frontend_checkpoint: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frontend", as_frontend_config(self.frontend))
@@ -120,6 +124,8 @@ class XLSRSLS(FrozenFrontendMixin):
         log-probabilities ``[spoof, bona fide]``.
     """
 
+    registry_name = "xlsr-sls"
+
     def __init__(self, config: XLSRSLSConfig | None = None) -> None:
         super().__init__()
         from voxlab.models.ssl.frontend import SSLFrontend
@@ -128,6 +134,8 @@ class XLSRSLS(FrozenFrontendMixin):
         self.frontend = SSLFrontend(config.frontend)
         self.backend = XLSRSLSBackend(config.frontend.hidden_size, config)
         self.fixed_input_samples = config.num_samples
+        if config.frontend_checkpoint:
+            load_frontend_weights(self.frontend, config.frontend_checkpoint)
         if config.freeze_frontend:
             self._freeze()
 

@@ -117,7 +117,8 @@ def infer_config(
     from voxlab.models.registry import get_spec
 
     spec = get_spec(arch)
-    fields: dict[str, Any] = {"frontend": frontend}
+    # The weights come from the checkpoint, not from a pre-trained front-end file.
+    fields: dict[str, Any] = {"frontend": frontend, "frontend_checkpoint": ""}
     if arch == "ssl-aasist":
         proj = _need(backend, "projection.weight", source, arch)
         blocks = _indices(backend, r"encoder\.(\d+)\.conv1\.weight$")
@@ -279,3 +280,33 @@ def load_ssl_checkpoint(
     if getattr(model.config, "freeze_frontend", False):
         model.frontend.requires_grad_(False)
     return model.eval()
+
+
+def load_frontend_weights(frontend: nn.Module, checkpoint: str | Path) -> nn.Module:
+    """Load pre-trained encoder weights into an :class:`SSLFrontend` (strict).
+
+    Accepted files: a fairseq wav2vec 2.0 / XLS-R checkpoint (``xlsr2_300m.pt``: its
+    ``model`` entry is used; it must load with ``weights_only=True``), a Hugging Face
+    ``pytorch_model.bin`` / ``model.safetensors`` of a wav2vec 2.0 / WavLM / HuBERT model,
+    or any SSL countermeasure checkpoint (its front end is taken). Pre-training and task
+    heads are ignored.
+
+    Raises:
+        CheckpointError: Unreadable or unsafe file, or encoder tensors that do not match
+            the front end's config.
+    """
+    state = load_state_dict_safely(checkpoint)
+    for prefix in (OFFICIAL_PREFIX, VOXLAB_PREFIX):
+        inner = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        if inner:
+            state = inner
+            break
+    mapped = frontend_to_transformers(state)
+    check_strict(
+        frontend.model,
+        mapped,
+        source=str(checkpoint),
+        hint="Its encoder does not have the configured size; fix model.overrides.frontend.",
+    )
+    frontend.model.load_state_dict(mapped, strict=True)
+    return frontend
