@@ -33,8 +33,11 @@ from voxlab.errors import ConfigError
 #: Leaky-ReLU slope used inside HiFi-GAN/VITS residual blocks and before upsampling.
 LRELU_SLOPE = 0.1
 
-_DETERMINISTIC: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "voxlab_neural_deterministic", default=False
+#: Environment switch for the deterministic mode (e.g. for ``voxlab tts`` / ``convert``).
+DETERMINISTIC_ENV = "VOXLAB_NEURAL_DETERMINISTIC"
+
+_DETERMINISTIC: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "voxlab_neural_deterministic", default=None
 )
 
 
@@ -47,7 +50,9 @@ def deterministic(enabled: bool = True) -> Iterator[None]:
 
     With it, VITS's prior sample is exactly ``m_p`` and its stochastic duration predictor
     starts from a zero latent, whatever the noise scales; RVC's sine source has no noise.
-    This is how the official reference fixtures were produced.
+    This is how the official reference fixtures were produced. Outside any such context,
+    the environment variable ``VOXLAB_NEURAL_DETERMINISTIC=1`` switches the mode on for the
+    whole process (e.g. ``VOXLAB_NEURAL_DETERMINISTIC=1 voxlab tts --engine vits ...``).
 
     Args:
         enabled: False makes the block random again (e.g. inside an outer deterministic one).
@@ -60,25 +65,28 @@ def deterministic(enabled: bool = True) -> Iterator[None]:
 
 
 def is_deterministic() -> bool:
-    """Whether the calling code runs inside :func:`deterministic`."""
-    return _DETERMINISTIC.get()
+    """Whether random draws are zero here (innermost :func:`deterministic`, else the env)."""
+    value = _DETERMINISTIC.get()
+    if value is None:
+        return os.environ.get(DETERMINISTIC_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return value
 
 
 def randn_like(x: Tensor) -> Tensor:
     """``torch.randn_like(x)``, or zeros in deterministic mode."""
-    return torch.zeros_like(x) if _DETERMINISTIC.get() else torch.randn_like(x)
+    return torch.zeros_like(x) if is_deterministic() else torch.randn_like(x)
 
 
 def randn(*shape: int, like: Tensor) -> Tensor:
     """Standard normal draws of ``shape`` with ``like``'s dtype/device (zeros if deterministic)."""
-    if _DETERMINISTIC.get():
+    if is_deterministic():
         return torch.zeros(shape, dtype=like.dtype, device=like.device)
     return torch.randn(shape, dtype=like.dtype, device=like.device)
 
 
 def rand(*shape: int, like: Tensor) -> Tensor:
     """Uniform [0, 1) draws of ``shape`` with ``like``'s dtype/device (zeros if deterministic)."""
-    if _DETERMINISTIC.get():
+    if is_deterministic():
         return torch.zeros(shape, dtype=like.dtype, device=like.device)
     return torch.rand(shape, dtype=like.dtype, device=like.device)
 

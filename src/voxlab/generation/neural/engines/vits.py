@@ -157,6 +157,7 @@ class VitsEngine(TTSEngine):
     ) -> tuple[np.ndarray, int, Mapping[str, Any]]:
         import torch
 
+        from voxlab.generation.neural.commons import is_deterministic
         from voxlab.generation.neural.vits import synthesize_text
 
         model = self.model()
@@ -167,6 +168,7 @@ class VitsEngine(TTSEngine):
                 raise UnknownVoiceError(f"{voice.id}: the model has {model.n_speakers} speakers")
         if not 0 <= self.noise_scale <= 10 or not 0 <= self.noise_scale_w <= 10:
             raise ConfigError("VITS noise scales must lie in [0, 10]")
+        deterministic = self.deterministic or is_deterministic()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             audio = synthesize_text(
@@ -177,13 +179,13 @@ class VitsEngine(TTSEngine):
                 noise_scale_w=self.noise_scale_w,
                 length_scale=1.0 / speed,
                 language=self.language,
-                deterministic=self.deterministic,
+                deterministic=deterministic or None,
             )
         extra = {
             "checkpoint": self.checkpoint.name,
             "speaker": sid,
             "noise_scale": self.noise_scale,
             "noise_scale_w": self.noise_scale_w,
-            "deterministic": self.deterministic,
+            "deterministic": deterministic,
         }
         return audio.numpy(), int(model.sample_rate), extra
