@@ -19,33 +19,85 @@ KEY_HELP = (
 def tts_command(
     text: str = typer.Argument(..., help="What to say."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.wav, .flac, ...)."),
-    voice: str = typer.Option("en-us", "--voice", help="espeak-ng voice (`espeak-ng --voices`)."),
-    variant: str | None = typer.Option(None, "--variant", help="Variant: f1-f5, m1-m8, klatt..."),
-    speed: int = typer.Option(160, "--speed", help="Words per minute (80-450)."),
-    pitch: int = typer.Option(50, "--pitch", help="Base pitch (0-99)."),
-    sample_rate: int = typer.Option(16_000, "--sample-rate", help="Output rate in Hz."),
+    engine: str = typer.Option(
+        "espeak", "--engine", "-e", help="TTS engine: espeak, piper, kokoro, festival, ..."
+    ),
+    voice: str | None = typer.Option(
+        None, "--voice", help="Voice id (see `voxlab voices`); piper also takes a .onnx path."
+    ),
+    variant: str | None = typer.Option(
+        None, "--variant", help="espeak only: variant f1-f5, m1-m8, klatt..."
+    ),
+    speed: float = typer.Option(
+        1.0, "--speed", help="Rate multiplier (1 = natural); espeak: values >= 80 are words/min."
+    ),
+    pitch: int | None = typer.Option(None, "--pitch", help="espeak only: base pitch (0-99)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the engine's random draws (piper)."),
+    sample_rate: int | None = typer.Option(
+        None, "--sample-rate", help="Output rate in Hz (default: the voice's; espeak 16000)."
+    ),
+    checkpoint: Path | None = typer.Option(
+        None, "--checkpoint", help="Model file, for engines that load one (vits)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="Model config, for engines that load one (vits)."
+    ),
     watermark: bool = typer.Option(True, "--watermark/--no-watermark", help=WATERMARK_HELP),
     key: Path | None = typer.Option(None, "--watermark-key", help=KEY_HELP),
 ) -> None:
-    """Speak TEXT with espeak-ng (offline formant synthesis, > 100 languages).
+    """Speak TEXT offline with one of voxlab's TTS engines (`voxlab voices` lists them).
 
-    The output carries voxlab's watermark and an "AI-generated" metadata tag; check it with
-    `voxlab watermark detect FILE --key ~/.cache/voxlab/watermark.key`.
+    Engines: espeak (espeak-ng formant synthesis, > 100 languages), piper (VITS voices,
+    ONNX), kokoro (Kokoro-82M, 24 kHz, English/Japanese/...), festival (HTS statistical
+    and diphone voices). The output carries voxlab's watermark (payload: the engine and
+    voice) and an "AI-generated" metadata tag; check it with
+    `voxlab watermark detect FILE --key KEYFILE` (the key file is printed).
 
     Examples:
         voxlab tts "Hello there" --variant f3 --pitch 70 -o hello.wav
         voxlab tts "Guten Tag" --voice de -o tag.flac
+        voxlab tts "Hello there" --engine piper --seed 1 -o piper.wav
+        voxlab tts "Hello there" --engine kokoro --voice bf_emma --speed 1.1 -o emma.wav
+        voxlab tts "こんにちは" --engine kokoro --voice jf_alpha -o ja.wav
+        voxlab tts "Hello there" --engine festival --voice kal_diphone -o kal.wav
+        voxlab tts "Hello" --engine piper --voice ~/voices/de_DE-thorsten-medium.onnx -o de.wav
     """
+    from voxlab.errors import ConfigError
     from voxlab.generation.base import write_generated
-    from voxlab.generation.tts import EspeakVoice, synthesize
+    from voxlab.generation.neural.engines import get_engine
+    from voxlab.watermark.provenance import default_key_path
 
-    spec = EspeakVoice(voice=voice, variant=variant, speed=speed, pitch=pitch)
-    generated = synthesize(text, spec, sample_rate=sample_rate)
+    options: dict = {}
+    if checkpoint is not None:
+        options["checkpoint"] = checkpoint
+    if config is not None:
+        options["config"] = config
+    if engine == "espeak":
+        if pitch is not None:
+            options["pitch"] = pitch
+        if speed >= 80:  # words per minute, as `voxlab tts --speed 160` always meant
+            options["wpm"], speed = int(speed), 1.0
+        voice = voice or "en-us"
+        if variant:
+            voice = f"{voice}+{variant}"
+        sample_rate = sample_rate or 16_000
+    elif variant is not None or pitch is not None:
+        raise ConfigError(f"--variant and --pitch are espeak options; engine {engine!r} has none")
+    tts = get_engine(engine, **options)
+    generated = tts.synthesize(text, voice=voice, speed=speed, seed=seed, sample_rate=sample_rate)
     write_generated(
-        generated, out, metadata={"comment": f"voxlab tts {spec.name}"}, watermark=watermark,
-        key=key,
+        generated, out, metadata={"comment": f"voxlab tts {generated.system}"},
+        watermark=watermark, key=key,
     )  # fmt: skip
-    typer.echo(f"{out} ({generated.duration:.2f} s, espeak-ng {spec.name})")
+    if watermark:
+        key_file = key if key is not None else default_key_path()
+        label = f"watermarked (payload: {generated.system}) with key {key_file}"
+    else:
+        label = "NOT watermarked (--no-watermark); tagged AI-generated"
+    typer.echo(
+        f"{out} ({generated.duration:.2f} s, {generated.sample_rate} Hz, {generated.system}); "
+        f"{label}"
+    )
 
 
 def vocode_command(

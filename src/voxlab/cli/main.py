@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "features",
     "corpus",
     "generate",
+    "voices",
     "demo",
     "models",
     "calibrate",
