@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "features",
     "corpus",
     "generate",
+    "convert",
     "voices",
     "demo",
     "models",
