@@ -10,6 +10,10 @@ PYTHON=${PYTHON:-python3}
 # Debian packages: programs and data voxlab runs or reads.
 APT_PACKAGES=(
   espeak-ng   # espeak-ng TTS (stand-in speech, phonemes)
+  festival             # voxlab tts --engine festival: text2wave
+  festvox-us-slt-hts   # voxlab tts --engine festival: HTS statistical voice (slt)
+  festvox-kallpc16k    # voxlab tts --engine festival: diphone voice (kal)
+  festvox-kdlpc16k     # voxlab tts --engine festival: diphone voice (ked)
   festvox-ru                    # voxlab.data.sources: Russian read speech (voxlab-wild)
   asterisk-core-sounds-it-wav   # voxlab.data.sources: Italian telephone prompts
   asterisk-core-sounds-ru-wav   # voxlab.data.sources: Russian telephone prompts
@@ -52,3 +56,7 @@ echo "==> pip: torch==2.13.0 (CPU build) before anything that depends on torch"
 echo "==> pip: voxlab with its dev extras"
 "${PIP[@]}" install -q -e ".[dev]"
 "$VENV/bin/python" -c "import voxlab, torch, pyworld; print('voxlab', voxlab.__version__, 'torch', torch.__version__)"
+# npm-only assets (Kokoro voice styles from kokoro-js): unpacked into the venv, no npm install
+if [ -x scripts/npm_assets.sh ]; then
+  scripts/npm_assets.sh "$VENV"
+fi
