@@ -111,7 +111,7 @@ def normalize_transformers_keys(state: Mapping[str, Tensor]) -> dict[str, Tensor
         for prefix in _HF_PREFIXES:
             if key.startswith(prefix) and (
                 key[len(prefix) :].startswith(
-                    ("feature_extractor.", "encoder.", "feature_projection.")
+                    ("feature_extractor.", "encoder.", "feature_projection.", "masked_spec_embed")
                 )
             ):
                 key = key[len(prefix) :]
