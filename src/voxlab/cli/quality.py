@@ -107,9 +107,14 @@ def quality_command(
     )
     evaluator = QualityEvaluator(options)
     if systems:
+        if files or text is not None or transcripts is not None or manifest is not None:
+            raise ConfigError(
+                "--systems synthesises and scores its own shared sentences; FILES, --text, "
+                "--transcripts and --manifest are for scoring existing files"
+            )
         rows = _systems(
-            evaluator, files, sentences, engine, voice, all_voices, audio_dir, seed, reference,
-            progress,
+            evaluator, sentences=sentences, engines=engine, voices=voice, all_voices=all_voices,
+            audio_dir=audio_dir, seed=seed, reference=reference, progress=progress,
         )  # fmt: skip
     else:
         from voxlab.quality.batch import build_items, score_items
@@ -127,19 +132,20 @@ def quality_command(
         raise typer.Exit(code)
 
 
-def _systems(evaluator, files, sentences, engine, voice, all_voices, audio_dir, seed,
-             reference, progress):  # fmt: skip
+def _systems(
+    evaluator, *, sentences: int, engines: list[str] | None, voices: list[str] | None,
+    all_voices: bool, audio_dir: Path | None, seed: int, reference: Path | None, progress: bool,
+) -> list[dict]:  # fmt: skip
     from voxlab.errors import ConfigError
     from voxlab.quality.batch import load_16k
     from voxlab.quality.sentences import shared_sentences
     from voxlab.quality.systems import compare_systems, select_systems
 
-    if files:
-        raise ConfigError("--systems synthesises its own audio; give no FILES with it")
     if reference is not None and reference.is_dir():
         raise ConfigError(f"with --systems, --reference must be one recording, not {reference}")
-    choices, notes = select_systems(engines=engine or None, voices=voice or None,
-                                    all_voices=all_voices)  # fmt: skip
+    choices, notes = select_systems(
+        engines=engines or None, voices=voices or None, all_voices=all_voices
+    )
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     ref = load_16k(reference) if reference is not None else None

@@ -228,7 +228,10 @@ def score_items(
             row["rtf"] = synth / row["duration_s"] if synth is not None else None
             row["status"] = "ok"
         except VoxlabError as exc:
-            row.update(status="error", error=f"{item.path}: {exc}")
+            message = str(exc)
+            if str(item.path) not in message and item.path.name not in message:
+                message = f"{item.path}: {message}"
+            row.update(status="error", error=message)
         rows.append(row)
         if on_row is not None:
             on_row(row)

@@ -28,6 +28,8 @@ from voxlab.errors import ConfigError, MetricError
 SAMPLE_RATE = 16_000
 FRAME_PERIOD_MS = 5.0
 MCEP_ORDER = 24
+#: Largest DTW cost matrix (frames x frames; 8 bytes each, a few copies): ~60 s x 60 s.
+MAX_DTW_CELLS = 12_000 * 12_000
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,13 @@ def compare_to_reference(
 
     if f0_method not in ("dio", "harvest"):
         raise ConfigError(f"f0_method must be 'dio' or 'harvest', got {f0_method!r}")
+    n_a, n_b = (int(len(x) / SAMPLE_RATE * 1000 / FRAME_PERIOD_MS) + 1 for x in (audio, reference))
+    if n_a * n_b > MAX_DTW_CELLS:
+        raise MetricError(
+            f"MCD/F0/V-UV compare utterances: {len(audio) / SAMPLE_RATE:.0f} s against "
+            f"{len(reference) / SAMPLE_RATE:.0f} s is too long to align with DTW (the product "
+            "of the durations must stay under 60 s x 60 s); cut both into sentences first"
+        )
     f0_a, mc_a = _features(audio, f0_method=f0_method)
     f0_b, mc_b = _features(reference, f0_method=f0_method)
     ia, ib = dtw_path(mc_a[:, 1:], mc_b[:, 1:])

@@ -87,3 +87,29 @@ def test_systems_comparison(tmp_path, capsys, espeak):
         assert 0.0 < summary["rtf"] < 5.0
         assert summary["family"] == "formant"
     assert len(list((tmp_path / "audio").rglob("*.wav"))) == 4
+
+
+def test_manifest_systems_texts_and_rtf(folder, tmp_path, capsys):
+    from voxlab.data.manifest import Utterance, write_manifest
+
+    utts = [
+        Utterance("a1", str(folder / "sysA" / "utt1.wav"), "s1", "A01", "spoof", "eval",
+                  {"text": "anything", "synthesis_s": 0.5}),
+        Utterance("b1", str(folder / "sysB" / "utt1.wav"), "s1", "-", "bonafide", "eval",
+                  {"rtf": 0.25}),
+    ]  # fmt: skip
+    manifest = write_manifest(utts, tmp_path / "manifest.jsonl")
+    # no metric applies without a reference: only durations, systems and RTF (no models)
+    code = main(["quality", "--manifest", str(manifest), "--metrics", "reference", "-f", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    a, b = out["files"]
+    assert (a["system"], b["system"]) == ("A01", "bonafide")
+    assert a["rtf"] == pytest.approx(0.5 / a["duration_s"])
+    assert b["rtf"] == pytest.approx(0.25)
+    assert out["systems"][0]["rtf"] == pytest.approx(a["rtf"])
+
+
+def test_systems_refuses_files(folder, capsys):
+    assert main(["quality", "--systems", str(folder)]) == 2
+    assert "--systems synthesises" in capsys.readouterr().err

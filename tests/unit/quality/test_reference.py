@@ -52,3 +52,11 @@ def test_speaker_similarity_same_voice_higher(speech):
     different = speaker_similarity(speech["male"], speech["female"])
     assert same > different + 0.1
     assert speaker_similarity(speech["male"], speech["male"]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_too_long_for_dtw_is_a_clear_error():
+    from voxlab.errors import MetricError
+
+    long = np.zeros(16_000 * 70, dtype=np.float32)
+    with pytest.raises(MetricError, match="cut both into sentences"):
+        compare_to_reference(long, long)
