@@ -13,15 +13,19 @@ from voxlab.audio.discovery import find_audio_files
 from voxlab.cli.output import check_format, report_failures, write_rows
 from voxlab.detection import Detector, InputPolicy, ResultWriter
 from voxlab.detection.results import CSV_COLUMNS
-from voxlab.errors import VoxlabError
+from voxlab.errors import ConfigError, VoxlabError
 
 TABLE_COLUMNS = ["path", "status", "score", "p_spoof", "verdict", "duration"]
 
 
 def detect_command(
     paths: list[Path] = typer.Argument(..., help="Audio files and/or folders (recursive)."),
-    model: str = typer.Option(
-        "aasist", "--model", "-m", help="Published model name (see `voxlab models list`)."
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Published model name (see `voxlab models list`; default aasist), or the "
+        "architecture of a plain --checkpoint state dict.",
     ),
     checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="Use this checkpoint file instead of the published one."
@@ -54,6 +58,17 @@ def detect_command(
     threshold: float | None = typer.Option(
         None, "--threshold", help="Verdict threshold on the score (bona fide logit)."
     ),
+    calibration: Path | None = typer.Option(
+        None,
+        "--calibration",
+        help="Calibration JSON of this model (`voxlab calibrate`): calibrated p_spoof, LLR "
+        "and Bayes verdict. Default: <checkpoint stem>.calibration.json beside the checkpoint.",
+    ),
+    prior: float | None = typer.Option(
+        None,
+        "--prior",
+        help="Spoof prior of the calibrated p_spoof and verdict (default: the calibration's).",
+    ),
     batch_size: int = typer.Option(16, "--batch-size", "-b", min=1, help="Inputs per forward."),
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Decoding threads."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1 ..."),
@@ -72,14 +87,23 @@ def detect_command(
     threshold (or --threshold), duration and model. Bad files become rows with
     status=error; the rest are scored; the exit code is 1 if any file failed.
 
+    With a calibration of the model (--calibration, or one stored beside its checkpoint)
+    each file also gets its LLR, p_spoof becomes the posterior probability of spoof at
+    --prior, and the verdict is the Bayes decision for that prior (calibrated: true).
+    Without one, the output says so: the published models' threshold is the operating
+    point of their ASVspoof training data, not a truth about your audio.
+
     Examples:
         voxlab detect call.mp3
         voxlab detect calls/ --policy windows --out scores.jsonl --resume
         voxlab detect a.flac --model rawgat-st --format json --segments
+        voxlab detect call.wav --calibration aasist.cal.json --prior 0.2 --format json
         voxlab detect clips/ --model ssl-aasist --checkpoint LA_model.pth
         voxlab detect a.wav --model ssl-aasist --checkpoint tiny.pth --ssl-config tiny.json
     """
     fmt = check_format(fmt, ("table", "jsonl", "csv", "json"))
+    if checkpoint is None:
+        model = model or "aasist"
     files = find_audio_files(paths)
     if not files:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, paths))}")
@@ -94,6 +118,10 @@ def detect_command(
             model, download=not no_download, threshold=threshold, **kwargs
         )
 
+    from voxlab.detection.calibrated import apply_calibration
+
+    cal, cal_path = _calibration(model, checkpoint, calibration, threshold, prior, detector)
+
     writer = ResultWriter(out, resume=resume) if out is not None else None
     if writer is not None and writer.done:
         before = len(files)
@@ -105,6 +133,8 @@ def detect_command(
         for result in detector.score_files(
             files, workers=workers, segments=segments, max_seconds=max_seconds
         ):
+            if cal is not None:
+                result = apply_calibration(result, cal, p_spoof=prior, source=str(cal_path))
             rows.append(result)
             if writer is not None:
                 writer.write(result)
@@ -122,10 +152,41 @@ def detect_command(
             sys.stdout.write("\n")
         else:
             columns = TABLE_COLUMNS if fmt == "table" else CSV_COLUMNS
-            write_rows([r.to_row() for r in rows], columns, fmt, title=f"voxlab detect ({model})")
+            if fmt == "table" and cal is not None:
+                columns = [*columns[:3], "llr", *columns[3:]]
+            write_rows(
+                [r.to_row() for r in rows], columns, fmt, title=f"voxlab detect ({detector.name})"
+            )
     elif writer is not None:
         typer.echo(f"wrote {len(rows)} row(s) to {out}", err=True)
     raise typer.Exit(report_failures([r.to_row() for r in rows]))
+
+
+def _calibration(model, checkpoint, explicit, threshold, prior, detector):
+    """The model's calibration (or None, after saying plainly that it has none)."""
+    from voxlab import pretrained
+    from voxlab.detection.calibrated import calibration_for, uncalibrated_note
+
+    name = detector.name
+    cal, path = calibration_for(model, checkpoint, explicit, name=name)
+    if cal is not None and threshold is not None:
+        raise ConfigError(
+            f"--threshold and the calibration {path} both set the verdict; drop --threshold "
+            "(the calibrated verdict uses the Bayes threshold of --prior)"
+        )
+    if cal is None:
+        if prior is not None:
+            raise ConfigError(
+                f"--prior needs a calibration of {name!r}; make one with `voxlab calibrate` "
+                "and pass --calibration"
+            )
+        source = ""
+        if checkpoint is None and threshold is None and model in pretrained.names():
+            source = pretrained.get_entry(model).threshold_source
+        typer.echo(uncalibrated_note(name, detector.threshold, source), err=True)
+    elif prior is not None and not 0.0 < prior < 1.0:
+        raise ConfigError(f"--prior is a probability strictly between 0 and 1, got {prior}")
+    return cal, path
 
 
 def register(app: typer.Typer) -> None:

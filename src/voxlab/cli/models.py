@@ -23,8 +23,15 @@ def list_command(
     A checkpoint is found, in order, at --checkpoint PATH, in $VOXLAB_MODEL_DIR, in the
     cache $VOXLAB_HOME/models (default ~/.cache/voxlab/models), or downloaded from its URL
     (sha256-verified) by `voxlab models pull NAME` or on first use.
+
+    Verdicts: a published model's threshold (0.0, or the EER threshold of the authors'
+    scores) is the operating point of its ASVspoof training/evaluation data, not a
+    calibrated decision for your audio. The calibration column shows a calibration stored
+    beside the local checkpoint (<stem>.calibration.json, made by `voxlab calibrate`), which
+    `voxlab detect` then uses for calibrated p_spoof and Bayes verdicts.
     """
     from voxlab import pretrained
+    from voxlab.detection.calibrated import find_calibration
     from voxlab.errors import CheckpointError
 
     rows = []
@@ -33,6 +40,7 @@ def list_command(
             local = str(pretrained.resolve_checkpoint(entry.name, download=False))
         except CheckpointError:
             local = ""
+        calibration = find_calibration(local) if local else None
         rows.append({
             "name": entry.name,
             "model": entry.model,
@@ -41,6 +49,12 @@ def list_command(
             "eer_percent": entry.eer_percent,
             "min_tdcf": entry.min_tdcf,
             "threshold": entry.threshold,
+            "threshold_source": entry.threshold_source,
+            "calibration": str(calibration) if calibration else None,
+            "verdict": (
+                "calibrated" if calibration
+                else f"uncalibrated: score >= {entry.threshold:.3g}"
+            ),
             "license": entry.license,
             "local": local or "not downloaded",
             "url": entry.url,
@@ -49,10 +63,17 @@ def list_command(
         })  # fmt: skip
     # The table shows the published result as a sentence naming its evaluation set (an
     # ASVspoof 5 dev EER is not an eval EER); machines get the numbers as well.
-    columns = ["name", "model", "training_data", "reported", "license", "local"]
-    extra = ["eer_percent", "min_tdcf", "threshold", "url", "sha256", "size"]
+    columns = ["name", "model", "training_data", "reported", "verdict", "license", "local"]
+    extra = ["eer_percent", "min_tdcf", "threshold", "threshold_source", "calibration"]
+    extra += ["url", "sha256", "size"]
     fmt = check_format(fmt)
     write_rows(rows, columns if fmt == "table" else [*columns, *extra], fmt)
+    if fmt == "table" and not all(r["calibration"] for r in rows):
+        typer.echo(
+            "note: an uncalibrated verdict is the model's ASVspoof operating point, not a "
+            "calibrated decision for your audio; fit one with `voxlab calibrate` (see --help)",
+            err=True,
+        )
 
 
 @models_app.command("pull")

@@ -16,7 +16,7 @@ from voxlab.errors import ConfigError
 #: Columns of CSV output and of the table, in order.
 CSV_COLUMNS = [
     "path", "status", "score", "p_spoof", "verdict", "duration", "model", "policy",
-    "score_min", "logit_spoof", "logit_bonafide", "error",
+    "score_min", "logit_spoof", "logit_bonafide", "calibrated", "llr", "prior_spoof", "error",
 ]  # fmt: skip
 
 
@@ -40,9 +40,12 @@ class DetectionResult:
         score: Bona fide logit (ASVspoof convention: higher = more bona fide); for several
             windows, the bona fide entry of the mean logits.
         logits: ``[spoof, bona fide]`` logits (mean over windows).
-        p_spoof: Softmax probability of the spoof class from ``logits`` (uncalibrated).
+        p_spoof: Without a calibration, the softmax probability of the spoof class from
+            ``logits`` (uncalibrated); with one, the posterior probability of spoof at the
+            prior ``prior_spoof``.
         verdict: ``"bonafide"`` when ``score >= threshold`` (or, with no threshold, when the
-            bona fide logit exceeds the spoof logit), else ``"spoof"``.
+            bona fide logit exceeds the spoof logit), else ``"spoof"``. With a calibration
+            the threshold is the Bayes threshold of the prior and costs.
         threshold: The threshold used on ``score`` (``None``: logit comparison).
         duration: Seconds of audio in the file.
         model: Model name.
@@ -50,6 +53,11 @@ class DetectionResult:
         score_min: Bona fide logit of the most-spoof window (equals ``score`` for one input).
         segments: Per-window scores when asked for.
         error: The error message when ``status == "error"``.
+        calibrated: Whether ``p_spoof`` and ``verdict`` come from a calibration
+            (:mod:`voxlab.evaluation.calibration`).
+        llr: Calibrated log-likelihood ratio, bona fide vs spoof (calibrated only).
+        prior_spoof: Spoof prior of ``p_spoof`` and of the verdict (calibrated only).
+        calibration: The calibration file used (calibrated only).
     """
 
     path: str | None
@@ -65,6 +73,10 @@ class DetectionResult:
     score_min: float | None = None
     segments: list[Segment] | None = field(default=None)
     error: str | None = None
+    calibrated: bool = False
+    llr: float | None = None
+    prior_spoof: float | None = None
+    calibration: str | None = None
 
     @classmethod
     def failed(cls, path: str, error: str, *, model: str | None = None) -> DetectionResult:
