@@ -314,3 +314,30 @@ def test_voxlab_convert_refuses_bad_voice_files(hubert_files, tmp_path, capsys):
     assert "not an RVC export" in capsys.readouterr().err
     assert main([*args[:-2], "--f0-method", "crepe", "-o", str(tmp_path / "o.wav")]) == 2
     assert "unknown F0 method" in capsys.readouterr().err
+
+
+def test_rvc_joins_the_attack_registry_when_a_voice_is_configured(
+    gen_dir, hubert_files, monkeypatch
+):
+    from voxlab.generation import attacks
+    from voxlab.generation.neural.rvc import attack
+
+    monkeypatch.delenv("VOXLAB_RVC_MODEL", raising=False)
+    assert "R01" not in attacks.ATTACKS and not attack.ensure_registered()
+    monkeypatch.setenv("VOXLAB_RVC_MODEL", str(gen_dir / "rvc_v1_f0_48k_tiny.pth"))
+    monkeypatch.setenv("VOXLAB_RVC_HUBERT", str(hubert_files["root"] / "fs.pt"))
+    monkeypatch.setenv("VOXLAB_RVC_F0", "dio")
+    monkeypatch.setattr(attacks, "ATTACKS", dict(attacks.ATTACKS))  # restored afterwards
+    monkeypatch.setattr(attack, "ATTACKS", attacks.ATTACKS)
+    assert attack.ensure_registered()
+    assert attacks.parse_attack_ids("R01") == ["R01"]
+    system = attacks.get_attack("R01")
+    assert system.kind == "checkpoint"
+    item = attacks.AttackInput(voiced(seconds=0.4), 16_000, "A", seed=5)
+    first, second = system(item), system(item)
+    assert first.system == "R01" and first.params["voice"] == "rvc_v1_f0_48k_tiny"
+    assert first.sample_rate == 16_000 and first.audio.shape == (6400,)
+    np.testing.assert_array_equal(first.audio, second.audio)
+    monkeypatch.delenv("VOXLAB_RVC_HUBERT")
+    with pytest.raises(ConfigError, match="VOXLAB_RVC_HUBERT"):
+        system(item)
