@@ -22,6 +22,7 @@ V08    espeak-ng TTS of the transcript in the target speaker's espeak voice
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,7 +95,8 @@ class AttackSystem:
         id: Short id (``V01``...).
         name: Short name.
         description: One line saying what it does.
-        kind: ``"vocoder"``, ``"vc"`` or ``"tts"``.
+        kind: ``"vocoder"``, ``"vc"``, ``"tts"`` or ``"checkpoint"`` (runs a model the
+            user supplies, e.g. R01 = RVC, see :mod:`voxlab.generation.neural.rvc.attack`).
         requires: What the input must carry besides audio: ``"target_f0"``,
             ``"converter"``, ``"text"``, ``"voice"``.
         run: The generator.
@@ -130,6 +132,8 @@ def _has(item: AttackInput, need: str) -> bool:
         return target is not None and target.converter is not None
     if need == "voice":
         return target is not None and target.voice is not None
+    if need.startswith("env:"):  # a user-supplied file named by an environment variable
+        return bool(os.environ.get(need[4:]))
     raise ConfigError(f"unknown attack requirement {need!r}")
 
 
@@ -285,3 +289,7 @@ def _gmm_vc(item: AttackInput) -> Generated:
 )
 def _espeak_tts(item: AttackInput) -> Generated:
     return espeak_synthesize(item.text, item.target.voice, sample_rate=item.sample_rate)
+
+
+# Systems that run a user-supplied checkpoint register themselves (light imports only).
+from voxlab.generation.neural.rvc import attack as _rvc_attack  # noqa: E402, F401
