@@ -51,6 +51,8 @@ class ServiceConfig:
         models: Catalogue names the service may load (``None``: the whole catalogue).
         default_model: Model used when a request names none.
         checkpoints: Model name -> checkpoint file (instead of the catalogue lookup).
+        calibrations: Model name -> calibration JSON (``voxlab calibrate``); by default the
+            one beside the checkpoint is used, as ``voxlab detect`` does.
         download: Allow downloading published weights on first use.
         max_batch: Largest number of model inputs in one dynamically batched forward.
         max_wait_ms: How long the batcher waits for more requests before running.
@@ -75,6 +77,7 @@ class ServiceConfig:
     models: tuple[str, ...] | None = None
     default_model: str = "aasist"
     checkpoints: dict[str, str] = field(default_factory=dict)
+    calibrations: dict[str, str] = field(default_factory=dict)
     download: bool = True
     max_batch: int = 16
     max_wait_ms: float = 10.0
@@ -152,7 +155,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         if name == "models":
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(str(v).strip() for v in items if str(v).strip())
-        if name == "checkpoints":
+        if name in ("checkpoints", "calibrations"):
             if not isinstance(value, dict):
                 raise TypeError("expected a mapping name -> file")
             return {str(k): str(v) for k, v in value.items()}

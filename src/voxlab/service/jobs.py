@@ -128,7 +128,10 @@ class JobRunner:
                 else:
                     try:
                         logits = np.concatenate([f.result() for f in futs])
-                        row = result_dict(detector, logits, data, path=item.name, segments=segments)
+                        row = result_dict(
+                            detector, logits, data, path=item.name, segments=segments,
+                            calibration=loaded.calibration,
+                        )  # fmt: skip
                     except Exception as exc:
                         message = f"{item.name}: the model failed on this input: {exc}"
                         row = DetectionResult.failed(item.name, message, model=detector.name)

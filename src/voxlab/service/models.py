@@ -41,9 +41,13 @@ class Decoded:
 class LoadedModel:
     """A warm detector and the batcher that feeds it."""
 
-    def __init__(self, name: str, detector, config: ServiceConfig, metrics: Metrics) -> None:
+    def __init__(
+        self, name: str, detector, config: ServiceConfig, metrics: Metrics, calibration=None
+    ) -> None:
         self.name = name
         self.detector = detector
+        #: ``(Calibration, file)`` when the model has one (as ``voxlab detect`` finds it).
+        self.calibration = calibration
         self._detectors: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
@@ -148,10 +152,19 @@ class ModelPool:
             detector = Detector.from_checkpoint(checkpoint, **kwargs)
         else:
             raise ConfigError(f"model {name!r}: no checkpoint configured for it")
+        from voxlab.detection.calibrated import calibration_for
+
+        cal, cal_path = calibration_for(
+            name, checkpoint, self.config.calibrations.get(name), name=detector.name
+        )
         seconds = time.perf_counter() - start
         self.metrics.model_load_seconds.set(seconds, model=name)
-        logger.info("model loaded", extra={"model": name, "seconds": round(seconds, 3)})
-        return LoadedModel(name, detector, self.config, self.metrics)
+        logger.info(
+            "model loaded",
+            extra={"model": name, "seconds": round(seconds, 3), "calibration": str(cal_path)},
+        )
+        calibration = None if cal is None else (cal, str(cal_path))
+        return LoadedModel(name, detector, self.config, self.metrics, calibration)
 
     def close(self) -> None:
         """Stop every batcher (after its queued work)."""
@@ -192,7 +205,13 @@ def submit(
 
 
 def result_dict(
-    detector, logits: np.ndarray, decoded: Decoded, *, path: str, segments: bool
+    detector,
+    logits: np.ndarray,
+    decoded: Decoded,
+    *,
+    path: str,
+    segments: bool,
+    calibration: tuple | None = None,
 ) -> dict:
     """The JSON row ``voxlab detect --format json`` gives, from batched logits.
 
@@ -202,8 +221,13 @@ def result_dict(
         decoded: What :func:`decode` returned.
         path: Name reported in the row.
         segments: Include per-window scores.
+        calibration: ``(Calibration, file)`` of the model, applied as ``voxlab detect`` does.
     """
     result = detector._result(  # the library's own assembly (aggregation, verdict)
         logits, decoded.spans, decoded.n_samples, path=path, segments=segments
     )
+    if calibration is not None:
+        from voxlab.detection.calibrated import apply_calibration
+
+        result = apply_calibration(result, calibration[0], source=calibration[1])
     return result.to_dict()

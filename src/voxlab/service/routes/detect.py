@@ -49,7 +49,10 @@ async def detect(
         raise UnsupportedMediaError(f"{name}: cannot decode the audio: {_reason(exc)}") from None
     futures = submit(loaded, decoded)
     outputs = [await asyncio.wrap_future(f) for f in futures]
-    return result_dict(detector, np.concatenate(outputs), decoded, path=name, segments=segments)
+    return result_dict(
+        detector, np.concatenate(outputs), decoded, path=name, segments=segments,
+        calibration=loaded.calibration,
+    )  # fmt: skip
 
 
 def _reason(exc: Exception) -> str:

@@ -87,6 +87,12 @@ function showResult(row) {
   document.getElementById("threshold").textContent = row.threshold == null ? "logit compare" : row.threshold.toFixed(3);
   document.getElementById("duration").textContent = row.duration.toFixed(2) + " s";
   document.getElementById("player").src = URL.createObjectURL(chosen.blob);
+  document.getElementById("calibration-note").textContent = row.calibrated
+    ? "Calibrated: p(spoof) is the posterior at a spoof prior of " + row.prior_spoof +
+      " (LLR " + row.llr.toFixed(2) + "), the verdict the Bayes decision for that prior."
+    : "Not calibrated: p(spoof) is the softmax of the model's [spoof, bona fide] logits and the " +
+      "verdict compares the score with the model's published threshold (calibrate the model " +
+      "on audio like yours with `voxlab calibrate`).";
 }
 
 function showWatermark(w) {
