@@ -257,6 +257,27 @@ def test_pipeline_keeps_duration_and_follows_options(v1_converter):
         v1_converter.convert(x, 22050, ConvertOptions(transpose=100))
 
 
+def test_pipeline_uses_the_index(v1_converter):
+    faiss = pytest.importorskip("faiss", reason="faiss-cpu is an optional extra")
+    from voxlab.generation.neural.rvc.index import FeatureIndex
+
+    flat = faiss.IndexFlatL2(256)
+    flat.add(np.random.default_rng(1).standard_normal((64, 256)).astype(np.float32))
+    with_index = RVCConverter(v1_converter.model, v1_converter.content, FeatureIndex(flat))
+    x = voiced(seconds=0.3)
+    det = ConvertOptions(f0_method="dio", deterministic=True)
+    plain = v1_converter.convert(x, 16000, det).audio
+    off = with_index.convert(x, 16000, ConvertOptions(f0_method="dio", deterministic=True,
+                                                      index_rate=0.0)).audio  # fmt: skip
+    on = with_index.convert(x, 16000, det)
+    np.testing.assert_array_equal(off, plain)
+    assert np.abs(on.audio - plain).max() > 1e-3 and on.params["index_rate"] == 0.75
+    wide = faiss.IndexFlatL2(768)
+    wide.add(np.zeros((2, 768), np.float32))
+    with pytest.raises(ConfigError, match="768-d features but voice"):
+        RVCConverter(v1_converter.model, v1_converter.content, FeatureIndex(wide))
+
+
 def test_pipeline_v2_without_f0_reads_layer_12(gen_dir):
     model, _ = tiny_hubert(hidden=768, layers=12, heads=12)
     converter = RVCConverter(load_rvc(gen_dir / "rvc_v2_nono_40k_tiny.pth"), ContentEncoder(model))
