@@ -23,11 +23,40 @@ def make_command(
         help="`espeak` for synthetic stand-in speakers, or a folder of recordings "
         "(one subfolder per speaker, or metadata.csv with path,speaker[,text]).",
     ),
-    attacks: str = typer.Option(
-        "V01,V03,V04,V06", "--attacks", help="Attack ids of train and dev (e.g. V01,V03-V05)."
+    attacks: str | None = typer.Option(
+        None,
+        "--attacks",
+        help="Attack ids of train and dev (e.g. V01,V03-V05); default V01,V03,V04,V06 "
+        "(--wild: V01,V03,V04,V06,V08).",
     ),
     eval_attacks: str | None = typer.Option(
-        None, "--eval-attacks", help="Attack ids of eval (may add unseen ones); --attacks if unset."
+        None,
+        "--eval-attacks",
+        help="Attack ids of eval (may add unseen ones); --attacks if unset (--wild: V01-V06,V08).",
+    ),
+    wild: bool = typer.Option(
+        False,
+        "--wild",
+        help="Build voxlab-wild: real human speech from `voxlab sources` (prepared on first "
+        "use) against copy-synthesis, voice conversion and TTS of it, one channel chain for "
+        "both classes, held-out sources and systems, and a shortcut-classifier report.",
+    ),
+    per_speaker: int = typer.Option(
+        40, "--per-speaker", min=1, help="--wild: bona fide utterances per speaker (size knob)."
+    ),
+    sources: str | None = typer.Option(
+        None, "--sources", help="--wild: source ids (all installed ones if unset)."
+    ),
+    heldout_sources: str | None = typer.Option(
+        None,
+        "--heldout-sources",
+        help="--wild: sources only in eval (default asterisk-es-co,gcin-voice; '' for none).",
+    ),
+    channels: str | None = typer.Option(
+        None, "--channels", help="--wild: channel conditions drawn from (default: all eight)."
+    ),
+    sources_dir: Path | None = typer.Option(
+        None, "--sources-dir", help="--wild: prepared sources (default $VOXLAB_HOME/sources)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same corpus."),
     speakers: int = typer.Option(8, "--speakers", min=6, help="espeak stand-in speakers."),
@@ -38,10 +67,11 @@ def make_command(
         2, "--n-enroll", min=0, help="ASV enrollment utterances per dev/eval speaker."
     ),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes."),
-    watermark: bool = typer.Option(
-        True,
+    watermark: bool | None = typer.Option(
+        None,
         "--watermark/--no-watermark",
-        help="Watermark the generated audio (the generation key, payload = system id). Use "
+        help="Watermark the generated audio (the generation key, payload = system id); on by "
+        "default, off with --wild. Use "
         "--no-watermark for countermeasure training corpora: a watermark would be a shortcut. "
         "Generated files are tagged AI-generated either way; real recordings never are.",
     ),
@@ -57,20 +87,33 @@ def make_command(
     Examples:
         voxlab corpus make --out corpus --eval-attacks V01-V07 --workers 2 --no-watermark
         voxlab corpus make --bonafide recordings/ --attacks V01,V04 --out corpus
+        voxlab corpus make --wild --out wild --per-speaker 40 --workers 2   # voxlab-wild
+        voxlab corpus make --wild --out wild-tiny --per-speaker 2           # a small slice
     """
+    if wild:
+        from voxlab.cli._corpus_wild import make_wild_command
+
+        raise typer.Exit(
+            make_wild_command(
+                out, attacks=attacks, eval_attacks=eval_attacks, seed=seed,
+                per_speaker=per_speaker, sources=sources, heldout_sources=heldout_sources,
+                channels=channels, sources_dir=sources_dir, workers=workers,
+                watermark=bool(watermark), progress=progress, fmt=fmt,
+            )
+        )  # fmt: skip
     from voxlab.generation.attacks import parse_attack_ids
     from voxlab.generation.corpus import SPLITS, CorpusConfig, make_corpus
 
     fmt = check_format(fmt)
     config = CorpusConfig(
         bonafide=bonafide,
-        attacks=tuple(parse_attack_ids(attacks)),
+        attacks=tuple(parse_attack_ids(attacks or "V01,V03,V04,V06")),
         eval_attacks=None if eval_attacks is None else tuple(parse_attack_ids(eval_attacks)),
         seed=seed,
         n_speakers=speakers,
         n_utterances=n_utterances,
         n_enroll=n_enroll,
-        watermark=watermark,
+        watermark=True if watermark is None else watermark,
     )
     result = make_corpus(config, out, workers=workers, progress=progress)
     rows = [

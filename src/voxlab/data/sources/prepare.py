@@ -31,7 +31,7 @@ import numpy as np
 from voxlab.data.manifest import Utterance, read_manifest, write_manifest
 from voxlab.data.sources._base import RawFile, SpeechSource, get_source
 from voxlab.data.sources.checks import check_speech, content_hash, trim_silence
-from voxlab.errors import VoxlabError
+from voxlab.errors import ConfigError, VoxlabError
 
 SAMPLE_RATE = 16_000
 #: Version of the preparation recipe (bump when checks or trimming change).
@@ -117,6 +117,8 @@ def prepare_source(
 
     from voxlab.audio.resample import resample
 
+    if per_speaker is not None and per_speaker < 1:
+        raise ConfigError(f"per_speaker must be at least 1 (or None for all), got {per_speaker}")
     source = name if isinstance(name, SpeechSource) else get_source(name)
     files = source.files(root)
     where = Path(root) if root is not None else source.root
