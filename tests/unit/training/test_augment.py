@@ -256,3 +256,46 @@ def test_gmm_features_are_taken_on_augmented_utterances(tmp_path):
     bona, spoof = collect_features(model, utts, sample_rate=SR, progress=False, augment=spy, seed=3)
     assert len(bona) + len(spoof) == 4
     assert seen == [np.random.default_rng([3, 0, i]).random() for i in range(4)]
+
+
+# --------------------------------------------------------------------------- recipes/wild
+
+WILD = sorted((RECIPES / "wild").glob("*.yaml"))
+
+
+def test_the_wild_recipes_cover_the_five_models():
+    names = {load_recipe(path).model.name for path in WILD}
+    assert names == {"aasist", "aasist-l", "rawnet2", "lfcc-lcnn", "lfcc-gmm"}
+
+
+@pytest.mark.parametrize("path", WILD, ids=lambda p: p.stem)
+def test_wild_recipes_validate_and_use_both_augmentations(path):
+    from voxlab import pretrained
+
+    recipe = load_recipe(path)
+    assert recipe.data.corpus == "manifest" and recipe.train.device == "cpu"
+    assert recipe.augment.rawboost.algo in (3, 5) and recipe.augment.channel.p > 0
+    assert Augmenter(recipe.augment, sample_rate=SR) is not None  # codecs checked here
+    if recipe.model.name.startswith("aasist"):
+        assert recipe.model.init_from in pretrained.names()  # fine-tuned from published weights
+
+
+@pytest.mark.slow
+def test_wild_aasist_l_fine_tunes_from_the_published_weights(tmp_path, fixtures_dir, monkeypatch):
+    from voxlab.training.trainer import Trainer
+
+    monkeypatch.setenv("VOXLAB_MODEL_DIR", str(fixtures_dir / "pretrained"))
+    manifest = make_toy_corpus(
+        tmp_path / "toy", per_split={"train": 4, "dev": 4, "eval": 4}, seconds=1.0
+    )
+    fast = [
+        "optim.epochs=1",
+        "optim.batch_size=2",
+        "train.max_steps_per_epoch=1",
+        "train.num_workers=0",
+        "train.swa=false",
+        "data.num_samples=16000",
+    ]
+    recipe = load_recipe(RECIPES / "wild" / "aasist-l.yaml", overrides=fast)
+    result = Trainer(recipe, tmp_path / "run", data_root=str(manifest), progress=False).fit()
+    assert result.epochs_done == 1 and result.eval_eer is not None
