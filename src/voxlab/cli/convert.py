@@ -28,7 +28,12 @@ def convert_command(
     index_rate: float = typer.Option(
         0.75, "--index-rate", min=0.0, max=1.0, help="Weight of the retrieved features."
     ),
-    f0_method: str = typer.Option("harvest", "--f0-method", help="Pitch tracker: harvest or dio."),
+    f0_method: str = typer.Option(
+        "harvest", "--f0-method", help="Pitch tracker: harvest, dio, or rmvpe (needs --rmvpe)."
+    ),
+    rmvpe: Path | None = typer.Option(
+        None, "--rmvpe", help="RMVPE pitch model (RVC's assets/rmvpe/rmvpe.pt)."
+    ),
     transpose: float = typer.Option(
         0.0, "--transpose", "-t", help="Pitch shift in semitones (+12 = an octave up)."
     ),
@@ -53,16 +58,18 @@ def convert_command(
     """Convert speech into an RVC voice (Retrieval-based Voice Conversion v1/v2).
 
     Loads the official RVC export (--rvc), HuBERT/ContentVec for the content (--hubert),
-    and the voice's faiss index if given (--index). Pitch comes from pyworld (--f0-method)
-    and can be shifted (--transpose). The output has the voice's sample rate and the
-    input's duration, and carries voxlab's watermark and "AI-generated" tag. A bad input
-    in a batch is reported as an error row; the rest are converted; exit code 1 then.
+    and the voice's faiss index if given (--index). Pitch comes from pyworld Harvest/DIO or
+    RMVPE (--f0-method, --rmvpe) and can be shifted (--transpose). The output has the
+    voice's sample rate and the input's duration, and carries voxlab's watermark and
+    "AI-generated" tag. A bad input in a batch is reported as an error row; the rest are
+    converted; exit code 1 then.
 
     Examples:
         voxlab convert speech.wav --rvc weights/alice.pth --hubert hubert_base.pt -o out.wav
         voxlab convert in.wav --rvc alice.pth --hubert hubert_base.pt --index alice.index -o o.wav
         voxlab convert in.wav --rvc alice.pth --hubert hubert_base.pt --transpose 12 -o o.flac
         voxlab convert clips/ --rvc alice.pth --hubert hubert/ --f0-method dio -o out/ -f json
+        voxlab convert in.wav --rvc a.pth --hubert h.pt --f0-method rmvpe --rmvpe rmvpe.pt -o o.wav
     """
     import sys
 
@@ -83,7 +90,9 @@ def convert_command(
     if not files:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, inputs))}")
     pairs = plan_outputs(files, out, ext=ext if ext.startswith(".") else f".{ext}")
-    converter = RVCConverter.load(rvc, hubert, index)
+    if f0_method == "rmvpe" and rmvpe is None:
+        raise VoxlabError("--f0-method rmvpe needs --rmvpe rmvpe.pt (RVC's RMVPE weights)")
+    converter = RVCConverter.load(rvc, hubert, index, rmvpe=rmvpe)
     rows = []
     bar = tqdm(total=len(pairs), unit="file", disable=not progress or None, file=sys.stderr)
     for row in convert_files(converter, pairs, options, watermark=watermark, key=key):

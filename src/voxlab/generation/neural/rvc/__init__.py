@@ -3,7 +3,8 @@
 * :func:`load_rvc` reads an export ``.pth`` safely and strictly and returns the eval-mode
   synthesizer with the official ``infer`` signature;
 * :mod:`.pipeline` converts audio end to end (HuBERT/ContentVec content features, F0 by
-  pyworld, coarse pitch, optional faiss ``.index`` retrieval) -- ``voxlab convert``;
+  pyworld or the user's RMVPE, coarse pitch, optional faiss ``.index`` retrieval) --
+  ``voxlab convert``;
 * :mod:`.attack`: the corpus attack system ``R01``.
 
 Imports are lazy: torch loads on first use.
@@ -27,6 +28,7 @@ _LAZY = {
     "RVCConverter": "pipeline",
     "ConvertOptions": "pipeline",
     "load_content_encoder": "hubert",
+    "load_rmvpe": "rmvpe",
 }
 
 __all__ = sorted(_LAZY)

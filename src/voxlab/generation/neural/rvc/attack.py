@@ -8,7 +8,8 @@ R01 is offered (registered) only when the two required ones are set:
 ``VOXLAB_RVC_MODEL``         the RVC export (``weights/<name>.pth``), required
 ``VOXLAB_RVC_HUBERT``        HuBERT/ContentVec (``hubert_base.pt``), required
 ``VOXLAB_RVC_INDEX``         the voice's ``added_*.index``, optional
-``VOXLAB_RVC_F0``            ``harvest`` (default) or ``dio``
+``VOXLAB_RVC_F0``            ``harvest`` (default), ``dio`` or ``rmvpe``
+``VOXLAB_RVC_RMVPE``         ``rmvpe.pt``, for ``VOXLAB_RVC_F0=rmvpe``
 ``VOXLAB_RVC_TRANSPOSE``     semitones, default 0
 ==========================  ======================================================
 
@@ -32,14 +33,14 @@ from voxlab.generation.attacks import ATTACKS, AttackInput, register_attack
 from voxlab.generation.base import Generated
 
 MODEL_ENV, HUBERT_ENV, INDEX_ENV = "VOXLAB_RVC_MODEL", "VOXLAB_RVC_HUBERT", "VOXLAB_RVC_INDEX"
-F0_ENV, TRANSPOSE_ENV = "VOXLAB_RVC_F0", "VOXLAB_RVC_TRANSPOSE"
+F0_ENV, TRANSPOSE_ENV, RMVPE_ENV = "VOXLAB_RVC_F0", "VOXLAB_RVC_TRANSPOSE", "VOXLAB_RVC_RMVPE"
 
 
 @functools.lru_cache(maxsize=2)
-def _converter(model: str, hubert: str, index: str | None):
+def _converter(model: str, hubert: str, index: str | None, rmvpe: str | None):
     from voxlab.generation.neural.rvc.pipeline import RVCConverter
 
-    return RVCConverter.load(model, hubert, index)
+    return RVCConverter.load(model, hubert, index, rmvpe=rmvpe)
 
 
 def rvc_attack(item: AttackInput) -> Generated:
@@ -48,7 +49,10 @@ def rvc_attack(item: AttackInput) -> Generated:
     from voxlab.generation.neural.rvc.pipeline import ConvertOptions
 
     converter = _converter(
-        os.environ[MODEL_ENV], os.environ[HUBERT_ENV], os.environ.get(INDEX_ENV) or None
+        os.environ[MODEL_ENV],
+        os.environ[HUBERT_ENV],
+        os.environ.get(INDEX_ENV) or None,
+        os.environ.get(RMVPE_ENV) or None,
     )
     try:
         transpose = float(os.environ.get(TRANSPOSE_ENV, "0") or 0)

@@ -4,8 +4,8 @@ The steps follow the official pipeline (``infer/modules/vc/pipeline.py``, CPU se
 
 1. audio at 16 kHz, high-passed (5th-order Butterworth at 48 Hz, zero phase) and
    reflection-padded by 1 s on both sides (context for the edges; removed at the end);
-2. F0 every 10 ms (pyworld Harvest or DIO), shifted by ``transpose`` semitones and
-   quantised to the coarse 1..255 bins (F0 models only);
+2. F0 every 10 ms (pyworld Harvest or DIO, or the user's RMVPE model), shifted by
+   ``transpose`` semitones and quantised to the coarse 1..255 bins (F0 models only);
 3. content features of HuBERT/ContentVec at 50 frames/s (v1: layer 9 + final_proj, 256-d;
    v2: layer 12, 768-d), optionally pulled toward the voice's training features with its
    faiss ``.index`` (``index_rate``), then repeated x2 to 100 frames/s;
@@ -40,6 +40,7 @@ from voxlab.generation.neural.rvc.f0 import (
 from voxlab.generation.neural.rvc.hubert import ContentEncoder, load_content_encoder
 from voxlab.generation.neural.rvc.index import FeatureIndex
 from voxlab.generation.neural.rvc.loading import load_rvc
+from voxlab.generation.neural.rvc.rmvpe import RMVPE, load_rmvpe
 from voxlab.generation.neural.rvc.synthesizer import RVCSynthesizer
 
 #: Reflection padding added around the input (seconds; the official CPU setting x_pad=1).
@@ -55,7 +56,7 @@ class ConvertOptions:
     """How to convert.
 
     Attributes:
-        f0_method: ``"harvest"`` or ``"dio"``.
+        f0_method: ``"harvest"``, ``"dio"`` or ``"rmvpe"`` (needs the user's ``rmvpe.pt``).
         transpose: Pitch shift in semitones (+12 = one octave up).
         speaker: Speaker id of multi-speaker voices (row of ``emb_g``; usually 0).
         index_rate: Weight of the retrieved features (0 = ignore the index).
@@ -74,9 +75,10 @@ class ConvertOptions:
 
     def check(self) -> None:
         """Raises :class:`ConfigError` for values out of range."""
-        if self.f0_method not in F0_METHODS:
+        if self.f0_method not in (*F0_METHODS, "rmvpe"):
             raise ConfigError(
-                f"unknown F0 method {self.f0_method!r}; choose one of {', '.join(F0_METHODS)}"
+                f"unknown F0 method {self.f0_method!r}; choose one of "
+                f"{', '.join(F0_METHODS)} or rmvpe"
             )
         if not -48 <= self.transpose <= 48:
             raise ConfigError(f"transpose must be within +-48 semitones, got {self.transpose}")
@@ -117,6 +119,7 @@ class RVCConverter:
         content: HuBERT/ContentVec (:func:`~.hubert.load_content_encoder`).
         index: The voice's feature index, if any.
         name: Voice name (recorded in the output's provenance).
+        rmvpe: An RMVPE pitch model (:func:`~.rmvpe.load_rmvpe`) for ``f0_method="rmvpe"``.
     """
 
     def __init__(
@@ -126,8 +129,10 @@ class RVCConverter:
         index: FeatureIndex | None = None,
         *,
         name: str = "rvc",
+        rmvpe: RMVPE | None = None,
     ) -> None:
         self.model = model
+        self.rmvpe = rmvpe
         self.content = content
         self.index = index
         self.name = name
@@ -140,9 +145,14 @@ class RVCConverter:
 
     @classmethod
     def load(
-        cls, rvc: str | Path, hubert: str | Path, index: str | Path | None = None
+        cls,
+        rvc: str | Path,
+        hubert: str | Path,
+        index: str | Path | None = None,
+        *,
+        rmvpe: str | Path | None = None,
     ) -> RVCConverter:
-        """Load an RVC export, a HuBERT checkpoint and optionally an ``.index`` file.
+        """Load an RVC export, a HuBERT checkpoint, optionally an ``.index`` and ``rmvpe.pt``.
 
         Raises:
             CheckpointError: Any file is missing, unsafe, corrupt or mismatched.
@@ -151,7 +161,8 @@ class RVCConverter:
         model = load_rvc(rvc)
         content = load_content_encoder(hubert)
         feature_index = FeatureIndex.load(index) if index is not None else None
-        return cls(model, content, feature_index, name=Path(rvc).stem)
+        pitch = load_rmvpe(rmvpe) if rmvpe is not None else None
+        return cls(model, content, feature_index, name=Path(rvc).stem, rmvpe=pitch)
 
     @property
     def sample_rate(self) -> int:
@@ -180,6 +191,11 @@ class RVCConverter:
 
         options = options or ConvertOptions()
         options.check()
+        if options.f0_method == "rmvpe" and self.model.f0 and self.rmvpe is None:
+            raise ConfigError(
+                "F0 method rmvpe needs the RMVPE model: pass --rmvpe rmvpe.pt (RVC's "
+                "assets/rmvpe/rmvpe.pt), or use --f0-method harvest"
+            )
         speakers = self.model.config.spk_embed_dim
         if not 0 <= options.speaker < speakers:
             raise ConfigError(
@@ -230,7 +246,7 @@ class RVCConverter:
         lengths = torch.tensor([n_frames])
         with self._randomness(options):
             if model.f0:
-                f0 = extract_f0(padded, method=options.f0_method, n_frames=n_frames)
+                f0 = self._f0(padded, options.f0_method, n_frames)
                 f0 = transpose_f0(f0, options.transpose)
                 pitch = torch.from_numpy(coarse_pitch(f0))[None]
                 pitchf = torch.from_numpy(f0.astype(np.float32))[None]
@@ -244,6 +260,12 @@ class RVCConverter:
         out = result[0][0, 0].numpy()
         cut = int(PAD_SECONDS * self.sample_rate)
         return out[cut : out.size - cut]
+
+    def _f0(self, padded: np.ndarray, method: str, n_frames: int) -> np.ndarray:
+        if method != "rmvpe":
+            return extract_f0(padded, method=method, n_frames=n_frames)
+        f0 = self.rmvpe.f0(padded)
+        return np.pad(f0[:n_frames], (0, max(0, n_frames - len(f0))))
 
     @staticmethod
     def _randomness(options: ConvertOptions):
