@@ -3,8 +3,8 @@
 Each system has an id (``V01``...; "V" for voxlab, so they never clash with the official
 ``A`` ids), a one-line description, and a function from an :class:`AttackInput` (one bona
 fide utterance plus, for conversion and TTS systems, the target speaker) to a
-:class:`~voxlab.generation.base.Generated`. All systems are classic signal processing, need
-no model weights, and are deterministic given the input's seed.
+:class:`~voxlab.generation.base.Generated`. All systems are deterministic given the
+input's seed.
 
 =====  ============================================================================
 id     system
@@ -17,12 +17,22 @@ V05    LPC vocoder: 18th-order LPC, pulse-train / white-noise excitation
 V06    WORLD voice conversion to another speaker (log-F0 mapping + VTL warping)
 V07    joint-density GMM voice conversion to another speaker (parallel data, MMSE)
 V08    espeak-ng TTS of the transcript in the target speaker's espeak voice
+V09    Piper (VITS, ONNX) TTS of the transcript, voice en_US-joe-medium
+V10    festival HTS statistical parametric TTS (SPSS), voice cmu_us_slt_arctic_hts
+V11    festival diphone concatenative TTS, voice kal_diphone
+V12    festival diphone concatenative TTS, voice ked_diphone
+V13-   Kokoro-82M v1.0 TTS of the transcript, one system per English voice, in the
+V40    order of :data:`KOKORO_ENGLISH_VOICES` (V13 af_alloy ... V40 bm_lewis)
 =====  ============================================================================
+
+V01-V08 are classic signal processing and need no model weights. V09-V40 run the offline
+TTS engines of :mod:`voxlab.generation.neural.engines` (``pip install 'voxlab[tts]'``,
+Debian festival voices, ``scripts/npm_assets.sh``); they speak the utterance's transcript
+(English) in their own fixed voice, and say how to install what is missing when run.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,8 +105,7 @@ class AttackSystem:
         id: Short id (``V01``...).
         name: Short name.
         description: One line saying what it does.
-        kind: ``"vocoder"``, ``"vc"``, ``"tts"`` or ``"checkpoint"`` (runs a model the
-            user supplies, e.g. R01 = RVC, see :mod:`voxlab.generation.neural.rvc.attack`).
+        kind: ``"vocoder"``, ``"vc"`` or ``"tts"``.
         requires: What the input must carry besides audio: ``"target_f0"``,
             ``"converter"``, ``"text"``, ``"voice"``.
         run: The generator.
@@ -132,8 +141,6 @@ def _has(item: AttackInput, need: str) -> bool:
         return target is not None and target.converter is not None
     if need == "voice":
         return target is not None and target.voice is not None
-    if need.startswith("env:"):  # a user-supplied file named by an environment variable
-        return bool(os.environ.get(need[4:]))
     raise ConfigError(f"unknown attack requirement {need!r}")
 
 
@@ -291,5 +298,51 @@ def _espeak_tts(item: AttackInput) -> Generated:
     return espeak_synthesize(item.text, item.target.voice, sample_rate=item.sample_rate)
 
 
-# Systems that run a user-supplied checkpoint register themselves (light imports only).
-from voxlab.generation.neural.rvc import attack as _rvc_attack  # noqa: E402, F401
+#: The English Kokoro voices of kokoro-js 1.2.1, in attack-id order (V13 ...).
+KOKORO_ENGLISH_VOICES = (
+    *(f"af_{n}" for n in ("alloy", "aoede", "bella", "heart", "jessica", "kore", "nicole",
+                          "nova", "river", "sarah", "sky")),
+    *(f"am_{n}" for n in ("adam", "echo", "eric", "fenrir", "liam", "michael", "onyx",
+                          "puck", "santa")),
+    *(f"bf_{n}" for n in ("alice", "emma", "isabella", "lily")),
+    *(f"bm_{n}" for n in ("daniel", "fable", "george", "lewis")),
+)  # fmt: skip
+
+
+def _engine_tts(engine: str, voice: str) -> Callable[[AttackInput], Generated]:
+    """An attack that speaks the transcript with one voice of a registry TTS engine."""
+
+    def run(item: AttackInput) -> Generated:
+        from voxlab.generation.neural.engines import get_engine
+
+        return get_engine(engine).synthesize(
+            item.text, voice=voice, seed=item.seed, sample_rate=item.sample_rate
+        )
+
+    run.__name__ = f"_{engine}_{voice}"
+    return run
+
+
+def _register_engine_attacks() -> None:
+    systems = [
+        ("V09", "piper-joe", "piper", "en_US-joe-medium",
+         "Piper VITS (ONNX) TTS of the transcript, voice en_US-joe-medium"),
+        ("V10", "festival-hts-slt", "festival", "cmu_us_slt_arctic_hts",
+         "festival HTS statistical parametric TTS (SPSS) of the transcript, voice slt"),
+        ("V11", "festival-diphone-kal", "festival", "kal_diphone",
+         "festival residual-LPC diphone concatenation of the transcript, voice kal"),
+        ("V12", "festival-diphone-ked", "festival", "ked_diphone",
+         "festival residual-LPC diphone concatenation of the transcript, voice ked"),
+    ]  # fmt: skip
+    for number, voice in enumerate(KOKORO_ENGLISH_VOICES, start=13):
+        systems.append(
+            (f"V{number}", f"kokoro-{voice}", "kokoro", voice,
+             f"Kokoro-82M v1.0 (StyleTTS 2, ONNX) TTS of the transcript, voice {voice}")
+        )  # fmt: skip
+    for attack_id, name, engine, voice, description in systems:
+        register_attack(attack_id, name, description, kind="tts", requires=("text",))(
+            _engine_tts(engine, voice)
+        )
+
+
+_register_engine_attacks()

@@ -18,8 +18,10 @@ TEXT = "Rice is often served in round bowls."
 
 
 def test_registry_has_the_documented_systems():
-    assert sorted(ATTACKS) == [f"V0{i}" for i in range(1, 9)]
-    for attack_id, system in ATTACKS.items():
+    classic = sorted(a for a in ATTACKS if a <= "V08")  # V09+: engine TTS (engines tests)
+    assert classic == [f"V0{i}" for i in range(1, 9)]
+    for attack_id in classic:
+        system = ATTACKS[attack_id]
         assert system.id == attack_id and system.description and system.name
         assert system.kind in {"vocoder", "vc", "tts"}
     assert get_attack("V07").requires == ("converter",)
