@@ -29,7 +29,7 @@ def test_engine_systems_are_registered_after_the_classic_ones():
 
 
 def test_engine_system_needs_a_transcript():
-    with pytest.raises(ConfigError, match="V11.*needs text"):
+    with pytest.raises(ConfigError, match=r"V11.*needs text"):
         get_attack("V11")(AttackInput(np.zeros(16_000, np.float32), 16_000, "spk"))
 
 
