@@ -565,10 +565,13 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
 
 def load_checkpoint(path: str | Path) -> nn.Module:
     """Rebuild and load a model saved by :func:`save_checkpoint` (returned in eval mode)."""
-    from voxlab.models.registry import build_model
+    from voxlab.models.registry import build_model, get_spec
 
     data = read_sidecar(path)
     overrides = {k: _tuples(v) for k, v in data.get("config", {}).items()}
+    loader = get_spec(data["model"]).checkpoint_loader
+    if loader is not None:  # built on the meta device and assigned (the SSL models)
+        return loader(Path(path).with_suffix(".safetensors"), **overrides).eval()
     model = build_model(data["model"], **overrides)
     load_checkpoint_into(model, Path(path).with_suffix(".safetensors"), adapter=None)
     return model.eval()

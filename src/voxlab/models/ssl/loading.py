@@ -28,6 +28,7 @@ from voxlab.models.checkpoints import KeyAdapter, load_state_dict_safely, unwrap
 from voxlab.models.ssl.adapters import SLS_BACKEND, SSL_AASIST_BACKEND
 from voxlab.models.ssl.config import (
     SSLFrontendConfig,
+    frontend_config_from_dict,
     infer_frontend_config,
     load_frontend_config,
 )
@@ -117,8 +118,7 @@ def infer_config(
     from voxlab.models.registry import get_spec
 
     spec = get_spec(arch)
-    # The weights come from the checkpoint, not from a pre-trained front-end file.
-    fields: dict[str, Any] = {"frontend": frontend, "frontend_checkpoint": ""}
+    fields: dict[str, Any] = {"frontend": frontend}
     if arch == "ssl-aasist":
         proj = _need(backend, "projection.weight", source, arch)
         blocks = _indices(backend, r"encoder\.(\d+)\.conv1\.weight$")
@@ -146,6 +146,7 @@ def infer_config(
         if "projection.weight" in backend:
             fields["projection_dim"] = int(backend["projection.weight"].shape[0])
     fields.update(overrides)
+    fields["frontend_checkpoint"] = ""  # the weights come from the checkpoint itself
     try:
         return dataclasses.replace(spec.default_config, **fields)
     except TypeError as exc:
@@ -214,6 +215,12 @@ def plan_ssl_checkpoint(
         )
     state = unwrap_state_dict(state, source=source)
     frontend_state, backend_state, _ = split_checkpoint(state, arch=arch, source=source)
+    overrides = dict(overrides)
+    given = overrides.pop("frontend", None)  # a voxlab sidecar's config
+    if ssl_config is None and given is not None:
+        ssl_config = (
+            given if isinstance(given, SSLFrontendConfig) else frontend_config_from_dict(given)
+        )
     if isinstance(ssl_config, (str, Path)):
         frontend = load_frontend_config(ssl_config)
         hint = (
