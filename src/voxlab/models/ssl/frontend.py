@@ -3,6 +3,9 @@
 ``transformers`` is imported only when a front end is built (``pip install 'voxlab[ssl]'``).
 The waveform goes in as it is: no normalisation, no padding mask, no masking, matching the
 official SSL countermeasures (fairseq ``extract_features(mask=False, features_only=True)``).
+One official quirk is deliberately not copied: their ``extract_feat`` switches the encoder
+to train mode (dropout on) when the input's dtype or device differs from the model's;
+here the mode is only what ``.train()``/``.eval()`` set.
 """
 
 from __future__ import annotations
