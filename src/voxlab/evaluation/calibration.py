@@ -231,13 +231,22 @@ def _check_prior(p_spoof: float) -> float:
 def calibration_metrics(
     bonafide: ArrayLike, spoof: ArrayLike, *, cost: DcfCostModel
 ) -> dict[str, float]:
-    """Cllr, min Cllr, actDCF, minDCF and EER of scores read as LLRs."""
+    """Cllr, min Cllr, actDCF, minDCF, EER and the Bayes verdict's error rates of LLRs.
+
+    The error rates are those of the verdict at the Bayes threshold of ``cost``: bona fide
+    trials called spoof (``bonafide_called_spoof``) and spoofs let through (``spoof_missed``).
+    """
+    bona = as_scores(bonafide, name="bona fide scores")
+    spf = as_scores(spoof, name="spoof scores")
+    threshold = cost.bayes_threshold
     return {
-        "cllr": cllr(bonafide, spoof),
-        "min_cllr": min_cllr(bonafide, spoof),
-        "act_dcf": act_dcf(bonafide, spoof, cost=cost).dcf,
-        "min_dcf": min_dcf(bonafide, spoof, cost=cost).dcf,
-        "eer": compute_eer(bonafide, spoof).eer,
+        "cllr": cllr(bona, spf),
+        "min_cllr": min_cllr(bona, spf),
+        "act_dcf": act_dcf(bona, spf, cost=cost).dcf,
+        "min_dcf": min_dcf(bona, spf, cost=cost).dcf,
+        "eer": compute_eer(bona, spf).eer,
+        "bonafide_called_spoof": float(np.mean(bona < threshold)),
+        "spoof_missed": float(np.mean(spf >= threshold)),
     }
 
 

@@ -68,6 +68,13 @@ def test_cllr_and_actdcf_before_and_after():
     assert before["act_dcf"] > after["act_dcf"] + 0.5  # raw scores at the Bayes threshold
     assert after["eer"] == before["eer"]  # a monotone map keeps the ranking
     assert after["min_dcf"] == pytest.approx(before["min_dcf"])
+    # the Bayes verdict's error rates, from the calibrated LLRs
+    t = math.log(10 * 0.05 / 0.95)
+    assert after["bonafide_called_spoof"] == pytest.approx(np.mean(cal.llr(0.4 * bona + 5) < t))
+    assert after["spoof_missed"] == pytest.approx(np.mean(cal.llr(0.4 * spoof + 5) >= t))
+    assert after["act_dcf"] == pytest.approx(
+        (0.95 * after["bonafide_called_spoof"] + 0.5 * after["spoof_missed"]) / 0.5
+    )
 
 
 def test_already_calibrated_scores_stay_put():
