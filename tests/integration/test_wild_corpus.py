@@ -179,3 +179,24 @@ def test_tiny_build_resumes_bit_exactly(tiny_corpus):
     assert again.kept == result.made + result.kept - 3
     for p in flac[:3]:
         assert p.read_bytes() == before[p.name]
+
+
+@pytest.mark.slow
+def test_cli_wild_resumes_the_corpus_and_prints_the_shortcuts(tiny_corpus, capsys):
+    from voxlab.cli.main import main
+
+    config, result = tiny_corpus
+    args = [
+        "corpus", "make", "--wild", "--out", str(result.out), "--per-speaker", "1",
+        "--sources", ",".join(config.sources), "--heldout-sources", "gcin-voice",
+        "--attacks", "V01,V08", "--eval-attacks", "V01,V05,V06,V08",
+        "--sources-dir", config.sources_dir, "--prepare-per-speaker", "6",
+        "--no-progress", "--format", "json",
+    ]  # fmt: skip
+    code = main(args)
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert code == 0
+    assert [r["split"] for r in rows] == ["train", "dev", "eval"]
+    assert all(0 <= r["duration"] <= 100 for r in rows)
+    assert "0 file(s) made" in captured.err and "shortcut EER" in captured.err

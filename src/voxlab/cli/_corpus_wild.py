@@ -24,6 +24,7 @@ def make_wild_command(
     heldout_sources: str | None,
     channels: str | None,
     sources_dir: Path | None,
+    prepare_per_speaker: int | None,
     workers: int,
     watermark: bool,
     progress: bool,
@@ -46,6 +47,7 @@ def make_wild_command(
         channels=_ids(channels) or defaults.channels,
         seed=seed,
         sources_dir=str(sources_dir) if sources_dir else None,
+        prepare_per_speaker=prepare_per_speaker,
         watermark=watermark,
     )  # fmt: skip
     result = make_wild(config, out, workers=workers, progress=progress)

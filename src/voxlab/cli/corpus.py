@@ -27,12 +27,13 @@ def make_command(
         None,
         "--attacks",
         help="Attack ids of train and dev (e.g. V01,V03-V05); default V01,V03,V04,V06 "
-        "(--wild: V01,V03,V04,V06,V08).",
+        "(--wild: V01,V03,V04,V06,V08,V10,W01).",
     ),
     eval_attacks: str | None = typer.Option(
         None,
         "--eval-attacks",
-        help="Attack ids of eval (may add unseen ones); --attacks if unset (--wild: V01-V06,V08).",
+        help="Attack ids of eval (may add unseen ones); --attacks if unset "
+        "(--wild: V01-V06,V08-V10,V16,W01-W04).",
     ),
     wild: bool = typer.Option(
         False,
@@ -57,6 +58,9 @@ def make_command(
     ),
     sources_dir: Path | None = typer.Option(
         None, "--sources-dir", help="--wild: prepared sources (default $VOXLAB_HOME/sources)."
+    ),
+    prepare_per_speaker: int | None = typer.Option(
+        None, "--prepare-per-speaker", min=1, help="--wild: prepare only N files per speaker."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same corpus."),
     speakers: int = typer.Option(8, "--speakers", min=6, help="espeak stand-in speakers."),
@@ -97,7 +101,8 @@ def make_command(
             make_wild_command(
                 out, attacks=attacks, eval_attacks=eval_attacks, seed=seed,
                 per_speaker=per_speaker, sources=sources, heldout_sources=heldout_sources,
-                channels=channels, sources_dir=sources_dir, workers=workers,
+                channels=channels, sources_dir=sources_dir,
+                prepare_per_speaker=prepare_per_speaker, workers=workers,
                 watermark=bool(watermark), progress=progress, fmt=fmt,
             )
         )  # fmt: skip
