@@ -222,3 +222,47 @@ def test_models_list_states_the_operating_point(fixtures_dir, monkeypatch, tmp_p
     assert rows["aasist"]["calibration"] is None
     assert main(["models", "list"]) == 0
     assert "ASVspoof operating point" in capsys.readouterr().err
+
+
+def test_a_catalogue_model_uses_the_calibration_stored_beside_it(
+    tmp_path, fixtures_dir, monkeypatch, tiny, capsys
+):
+    import shutil
+
+    model_dir = tmp_path / "models"
+    model_dir.mkdir()
+    shutil.copy(fixtures_dir / "pretrained" / "aasist_l.pth", model_dir / "aasist_l.pth")
+    monkeypatch.setenv("VOXLAB_MODEL_DIR", str(model_dir))
+    scores = write_scores(tmp_path / "dev.txt")
+    beside = model_dir / "aasist_l.calibration.json"
+    assert main(["calibrate", "-s", str(scores), "-m", "aasist-l", "-o", str(beside)]) == 0
+    capsys.readouterr()
+    code, captured = detect([str(tiny["audio"] / "a.wav"), "--model", "aasist-l"], capsys)
+    row = json.loads(captured.out)[0]
+    assert code == 0 and row["calibrated"] is True and row["calibration"] == str(beside)
+    assert "no calibration" not in captured.err
+    assert main(["models", "list", "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["aasist-l"]["calibration"] == str(beside)
+    assert rows["aasist-l"]["verdict"] == "calibrated"
+    # a calibration of another model stored beside it is refused, not silently used
+    doc = json.loads(beside.read_text())
+    doc["model"]["checkpoint_sha256"] = "0" * 64
+    beside.write_text(json.dumps(doc))
+    code, captured = detect([str(tiny["audio"] / "a.wav"), "--model", "aasist-l"], capsys)
+    assert code == 2 and "aasist_l.calibration.json was fitted on scores" in captured.err
+
+
+def test_windows_segments_get_calibrated_probabilities(tmp_path, tiny, capsys):
+    cal_path, _ = calibrate_cli(tmp_path, tiny["ckpt"], capsys)
+    cal = json.loads(cal_path.read_text())
+    args = [str(tiny["audio"] / "a.wav"), "--checkpoint", str(tiny["ckpt"]), "--segments"]
+    args += ["--calibration", str(cal_path), "--policy", "windows", "--window", "0.5"]
+    args += ["--hop", "0.25"]
+    code, captured = detect(args, capsys)
+    assert code == 0, captured.err
+    row = json.loads(captured.out)[0]
+    assert len(row["segments"]) >= 3
+    for seg in row["segments"]:
+        llr = cal["slope"] * seg["score"] + cal["offset"]
+        assert seg["p_spoof"] == pytest.approx(1 / (1 + np.exp(llr + np.log(0.95 / 0.05))))

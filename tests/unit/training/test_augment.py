@@ -299,3 +299,17 @@ def test_wild_aasist_l_fine_tunes_from_the_published_weights(tmp_path, fixtures_
     recipe = load_recipe(RECIPES / "wild" / "aasist-l.yaml", overrides=fast)
     result = Trainer(recipe, tmp_path / "run", data_root=str(manifest), progress=False).fit()
     assert result.epochs_done == 1 and result.eval_eer is not None
+
+
+def test_the_augmenter_pickles_for_dataloader_workers():
+    import pickle
+
+    section = AugmentSection(
+        rawboost=RawBoostSection(algo=4), channel=ChannelSection(p=1.0, conditions={"reverb": 1})
+    )
+    aug = Augmenter(section, sample_rate=SR)
+    clone = pickle.loads(pickle.dumps(aug))
+    x = speech(0.5)
+    np.testing.assert_array_equal(
+        aug(x, np.random.default_rng([1, 2, 3])), clone(x, np.random.default_rng([1, 2, 3]))
+    )
