@@ -150,3 +150,6 @@ def test_ssl_pool_trains_saves_and_loads(ssl_dir, pooling, tmp_path):
         torch.testing.assert_close(again(x), model(x))
     with pytest.raises(ConfigError, match="pooling"):
         SSLPoolConfig(pooling="max")
+    # a front end given as the path of a JSON config (YAML recipes, HF config.json)
+    by_path = SSLPoolConfig(frontend=str(ssl_dir / "tiny_config.json"), pooling=pooling)
+    assert by_path.frontend == config.frontend

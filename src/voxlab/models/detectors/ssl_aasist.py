@@ -30,17 +30,30 @@ from torch import Tensor, nn
 from voxlab.errors import ConfigError
 from voxlab.models.layers import GraphAttention, GraphPool, HeteroGraphAttention, ResidualBlock2d
 from voxlab.models.registry import register_model
-from voxlab.models.ssl.config import XLSR_300M, SSLFrontendConfig, frontend_config_from_dict
+from voxlab.models.ssl.config import (
+    XLSR_300M,
+    SSLFrontendConfig,
+    frontend_config_from_dict,
+    load_frontend_config,
+)
 from voxlab.models.ssl.loading import load_frontend_weights, load_ssl_checkpoint
 
 
 def as_frontend_config(value: Any) -> SSLFrontendConfig:
-    """An :class:`SSLFrontendConfig` from a config or a dict (YAML/JSON sidecars)."""
+    """An :class:`SSLFrontendConfig` from a config, a dict or the path of a JSON file.
+
+    Dicts come from YAML recipes and sidecars; a JSON file may be a Hugging Face
+    ``config.json`` of WavLM / HuBERT / wav2vec 2.0.
+    """
     if isinstance(value, SSLFrontendConfig):
         return value
     if isinstance(value, dict):
         return frontend_config_from_dict(value, source="frontend config")
-    raise ConfigError(f"frontend must be an SSL front-end config or a mapping, got {value!r}")
+    if isinstance(value, str):
+        return load_frontend_config(value)
+    raise ConfigError(
+        f"frontend must be an SSL front-end config, a mapping or a JSON path, got {value!r}"
+    )
 
 
 @dataclass(frozen=True)
