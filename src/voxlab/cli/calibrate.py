@@ -12,9 +12,9 @@ from voxlab.cli.output import check_format, write_rows
 
 
 def _model_identity(model: str | None, checkpoint: Path | None):
-    """Name and checkpoint sha256 of the model whose scores are calibrated."""
+    """Name and checkpoint sha256 of the model whose scores are calibrated (None: unnamed)."""
     from voxlab import pretrained
-    from voxlab.errors import CheckpointError, ConfigError
+    from voxlab.errors import CheckpointError
     from voxlab.evaluation.calibration import ModelIdentity
 
     if checkpoint is not None:
@@ -26,11 +26,7 @@ def _model_identity(model: str | None, checkpoint: Path | None):
             checkpoint=str(checkpoint),
         )
     if model is None:
-        raise ConfigError(
-            "say which model produced the scores: --model NAME (a published model, see "
-            "`voxlab models list`) or --checkpoint FILE (e.g. runs/x/swa.safetensors); the "
-            "calibration is only ever applied to that model"
-        )
+        return None
     entry = pretrained.get_entry(model)
     try:
         path = pretrained.resolve_checkpoint(model, download=False)
@@ -68,8 +64,9 @@ def calibrate_command(
     fide vs spoof), fitted on labelled development scores by logistic regression weighted
     with the effective bona fide prior of (--prior, --c-miss, --c-fa), the BOSARIS / ASVspoof
     5 convention. Cllr, min Cllr, actDCF, minDCF and EER are printed before (raw scores
-    read as LLRs) and after. The JSON file records the model's name and checkpoint sha256:
-    `voxlab detect --calibration` refuses it for any other model. Stored beside a
+    read as LLRs) and after. The JSON file records the model's name and checkpoint sha256
+    (from --model or --checkpoint): `voxlab detect --calibration` refuses it for any other
+    model, and refuses a calibration that names no model. Stored beside a
     checkpoint as <stem>.calibration.json it is used automatically.
 
     Calibrate on audio like the audio you will judge (channel, language, kinds of
@@ -90,6 +87,13 @@ def calibrate_command(
 
     fmt = check_format(fmt, ("table", "json"))
     identity = _model_identity(model, checkpoint)
+    if identity is None:
+        typer.echo(
+            "warning: no --model or --checkpoint: the calibration names no model, so "
+            "`voxlab detect` will refuse it (the metrics below still hold). Say which model "
+            "produced the scores (--model NAME or --checkpoint FILE) to use it for verdicts.",
+            err=True,
+        )
     utterances = read_protocol(protocol) if protocol is not None else None
     table = read_scores(scores, protocol=utterances)
     if table.keys is None:  # read_scores raises before this; kept for type narrowing
@@ -119,7 +123,8 @@ def calibrate_command(
             {"metric": name, "before": cal.metrics["before"][name], "after": value}
             for name, value in cal.metrics["after"].items()
         ]
-        write_rows(rows, ["metric", "before", "after"], "table", title=identity.name)
+        title = identity.name if identity else "scores (no model named)"
+        write_rows(rows, ["metric", "before", "after"], "table", title=title)
         typer.echo(
             f"llr = {cal.slope:.4g} * score + {cal.offset:.4g}; "
             f"Pspoof {prior:g}, Cmiss {c_miss:g}, Cfa {c_fa:g}: verdict bona fide when "

@@ -105,7 +105,6 @@ def test_calibrate_a_published_model_by_name(tmp_path, fixtures_dir, monkeypatch
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "say which model produced the scores"),
         (["--checkpoint", "missing.pth"], "checkpoint file not found"),
         (["-m", "nonesuch"], "unknown pretrained model"),
     ],
@@ -114,6 +113,21 @@ def test_calibrate_bad_input(tmp_path, capsys, args, message):
     scores = write_scores(tmp_path / "dev.txt")
     assert main(["calibrate", "-s", str(scores), "-o", str(tmp_path / "c.json"), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_calibrate_without_a_model_writes_an_unnamed_calibration(tmp_path, tiny, capsys):
+    scores = write_scores(tmp_path / "dev.txt")
+    out = tmp_path / "cal.json"
+    assert main(["calibrate", "--scores", str(scores), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "names no model" in captured.err and "cllr" in captured.out
+    doc = json.loads(out.read_text())
+    assert (
+        doc["model"] is None and doc["metrics"]["after"]["cllr"] < doc["metrics"]["before"]["cllr"]
+    )
+    args = [str(tiny["audio"] / "a.wav"), "--checkpoint", str(tiny["ckpt"]), "--calibration"]
+    code, captured = detect([*args, str(out)], capsys)
+    assert code == 2 and "names no model" in captured.err
 
 
 def test_calibrate_two_column_scores_need_a_protocol(tmp_path, tiny, capsys):
