@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 
 from voxlab.errors import VoxlabError
@@ -72,7 +73,14 @@ def main() -> None:
         print(f"note: {note}")
     start = time.perf_counter()
     human = human_baseline(evaluator)
-    rows = compare_systems(choices, shared_sentences(args.sentences), evaluator, progress=False)
+
+    def log(row: dict) -> None:  # one line per finished system (stderr), for long runs
+        if row["sentence"] == args.sentences - 1:
+            print(f"  done {row['system']} ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+
+    rows = compare_systems(
+        choices, shared_sentences(args.sentences), evaluator, progress=False, on_row=log
+    )
     seconds = time.perf_counter() - start
     table = summarize(human + rows)
     base = table[0] if human else None
