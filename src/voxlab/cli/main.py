@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "sources",
     "quality",
     "serve",
+    "scan",
 ]
 
 app = typer.Typer(
