@@ -33,10 +33,15 @@ from voxlab.generation.neural.commons import (
     LRELU_SLOPE,
     WNConv1d,
     WNConvTranspose1d,
+    conv_add_cl,
+    conv_cl,
+    conv_transpose_cl,
+    from_channels_last,
     get_padding,
     read_json_config,
     remove_weight_norm,
     require_keys,
+    to_channels_last,
     weight_norm_keys_to_official,
 )
 
@@ -94,6 +99,16 @@ class ResBlock1(nn.Module):
             x = x * x_mask
         return x
 
+    def forward_cl(self, x: Tensor) -> Tensor:
+        """Inference on a channels-last ``(B, C, 1, T)`` map (``x`` is not modified).
+
+        The second leaky ReLU and the residual addition are fused into the convolutions.
+        """
+        for n, (c1, c2) in enumerate(zip(self.convs1, self.convs2)):
+            xt = conv_cl(F.leaky_relu(x, LRELU_SLOPE), c1, lrelu=LRELU_SLOPE)
+            x = conv_add_cl(xt, c2, x, inplace=n > 0)
+        return x
+
 
 class ResBlock2(nn.Module):
     """Residual dilated convolutions, one per dilation (HiFi-GAN V3).
@@ -125,6 +140,12 @@ class ResBlock2(nn.Module):
             x = conv(xt) + x
         if x_mask is not None:
             x = x * x_mask
+        return x
+
+    def forward_cl(self, x: Tensor) -> Tensor:
+        """Inference on a channels-last ``(B, C, 1, T)`` map (``x`` is not modified)."""
+        for n, conv in enumerate(self.convs):
+            x = conv_add_cl(F.leaky_relu(x, LRELU_SLOPE), conv, x, inplace=n > 0)
         return x
 
 
@@ -205,6 +226,8 @@ class Generator(nn.Module):
             nn.init.normal_(up.weight_v, 0.0, 0.01)
         if gin_channels:
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
+        #: Use the channels-last inference path when no gradients are needed (CPU).
+        self.fast_inference = True
 
     def stage(self, i: int, x: Tensor) -> Tensor:
         """The averaged outputs of stage ``i``'s residual blocks.
@@ -219,7 +242,15 @@ class Generator(nn.Module):
         return xs / self.num_kernels
 
     def forward(self, x: Tensor, g: Tensor | None = None) -> Tensor:
-        """Synthesise the waveform."""
+        """Synthesise the waveform.
+
+        Without gradients on the CPU (``torch.inference_mode()`` / ``no_grad``), and unless
+        ``fast_inference`` is False, the same computation runs on channels-last maps with
+        fused activations and residual additions (:meth:`forward_cl`): about twice as fast,
+        equal up to float rounding.
+        """
+        if self.fast_inference and not torch.is_grad_enabled() and x.device.type == "cpu":
+            return self.forward_cl(x, g)
         x = self.conv_pre(x)
         if g is not None:
             x = x + self.cond(g)
@@ -228,6 +259,25 @@ class Generator(nn.Module):
             x = self.stage(i, x)
         x = self.conv_post(F.leaky_relu(x))
         return torch.tanh(x)
+
+    def forward_cl(self, x: Tensor, g: Tensor | None = None) -> Tensor:
+        """Inference path of :meth:`forward` on channels-last ``(B, C, 1, T)`` maps.
+
+        Shape:
+            ``x`` ``(B, initial_channel, T)``, ``g`` ``(B, gin, 1)`` -> ``(B, 1, T * hop)``.
+        """
+        h = conv_cl(to_channels_last(x), self.conv_pre)
+        if g is not None:
+            h.add_(self.cond(g).unsqueeze(2))
+        for i, up in enumerate(self.ups):
+            h = conv_transpose_cl(F.leaky_relu_(h, LRELU_SLOPE), up)
+            blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
+            xs = blocks[0].forward_cl(h)
+            for block in blocks[1:]:
+                xs.add_(block.forward_cl(h))
+            h = xs.div_(self.num_kernels)
+        h = conv_cl(F.leaky_relu_(h), self.conv_post)
+        return from_channels_last(torch.tanh_(h))
 
 
 # --------------------------------------------------------------------------- loading

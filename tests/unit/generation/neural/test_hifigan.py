@@ -33,6 +33,8 @@ def gen_dir(fixtures_dir):
 
 
 def run_with_intermediates(model, mel):
+    """The plain path (hooks see every layer); the fast path is checked on the audio."""
+    model.fast_inference = False
     outs = {}
     hooks = [model.conv_pre.register_forward_hook(lambda m, i, o: outs.update(conv_pre_out=o))]
     for n, up in enumerate(model.ups):
@@ -41,6 +43,7 @@ def run_with_intermediates(model, mel):
         outs["audio"] = model(mel)
     for h in hooks:
         h.remove()
+    model.fast_inference = True
     return outs
 
 
@@ -56,6 +59,11 @@ def test_fixture_outputs_and_intermediates(gen_dir, case):
     assert set(stored) == set(outs), "every stored array is compared"
     for key in stored:
         np.testing.assert_allclose(outs[key].numpy(), io[key], rtol=0, atol=ATOL, err_msg=key)
+    with torch.inference_mode():  # channels-last inference path
+        np.testing.assert_allclose(model(mel).numpy(), io["audio"], rtol=0, atol=ATOL)
+    with torch.enable_grad():  # the differentiable path gives the same audio
+        audio = model(mel.clone().requires_grad_(True))
+    np.testing.assert_allclose(audio.detach().numpy(), io["audio"], rtol=0, atol=ATOL)
 
 
 def test_weight_norm_matters_and_folding_is_exact(gen_dir):

@@ -32,7 +32,8 @@ def gen_dir(fixtures_dir):
     return path
 
 
-def infer_all(model, io, **kwargs):
+def infer_all(model, io, *, fast=False, **kwargs):
+    model.dec.fast_inference = fast  # hooks only fire on the plain path
     outs = {}
     hook = model.dec.conv_pre.register_forward_hook(lambda m, i, o: outs.update(dec_conv_pre_out=o))
     sid = torch.from_numpy(io["sid"]) if "sid" in io.files else None
@@ -48,6 +49,7 @@ def infer_all(model, io, **kwargs):
             **kwargs,
         )
     hook.remove()
+    model.dec.fast_inference = True
     outs.update(audio=audio, attn=attn, y_mask=y_mask, z=z, z_p=z_p, m_p=m_p, logs_p=logs_p)
     for key in (
         "enc_hidden",
@@ -87,6 +89,8 @@ def test_fixture_outputs_and_intermediates(gen_dir, case, fold):
             np.testing.assert_array_equal(got, io[key], err_msg=key)
         else:
             np.testing.assert_allclose(got, io[key], rtol=0, atol=ATOL, err_msg=key)
+    fast = infer_all(model, io, fast=True)["audio"].numpy()  # channels-last decoder
+    np.testing.assert_allclose(fast, io["audio"], rtol=0, atol=ATOL)
 
 
 def test_batch_quirk_padded_frames_leak_into_shorter_item(gen_dir):
