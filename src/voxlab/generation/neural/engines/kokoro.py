@@ -190,13 +190,14 @@ def load_style(path: Path) -> np.ndarray:
 def _session(path: Path) -> Any:
     import onnxruntime
 
+    from voxlab.generation.neural.engines.onnx_noise import session_options
+
     key = os.fspath(path)
     with _LOCK:
         if key not in _SESSIONS:
             _SESSIONS[key] = onnxruntime.InferenceSession(
-                key, sess_options=onnxruntime.SessionOptions(),
-                providers=["CPUExecutionProvider"],
-            )  # fmt: skip
+                key, sess_options=session_options(), providers=["CPUExecutionProvider"]
+            )
         return _SESSIONS[key]
 
 

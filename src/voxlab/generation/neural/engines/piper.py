@@ -129,7 +129,7 @@ def load_piper_voice(model: str | os.PathLike) -> Any:
     from piper.config import PiperConfig
     from piper.voice import PiperVoice
 
-    from voxlab.generation.neural.engines.onnx_noise import seed_random_nodes
+    from voxlab.generation.neural.engines.onnx_noise import seed_random_nodes, session_options
 
     path = Path(model).resolve()
     key = os.fspath(path)
@@ -139,9 +139,8 @@ def load_piper_voice(model: str | os.PathLike) -> Any:
         config = PiperConfig.from_dict(read_voice_config(path))
         try:
             graph, count = seed_random_nodes(path.read_bytes())
-            options = onnxruntime.SessionOptions()
             session = onnxruntime.InferenceSession(
-                graph, sess_options=options, providers=["CPUExecutionProvider"]
+                graph, sess_options=session_options(), providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnx/onnxruntime raise their own types for bad files
             raise EngineError(
