@@ -9,6 +9,7 @@ the original model's within 1e-5).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import pickle
 import re
@@ -276,6 +277,21 @@ def test_pipeline_uses_the_index(v1_converter):
     wide.add(np.zeros((2, 768), np.float32))
     with pytest.raises(ConfigError, match="768-d features but voice"):
         RVCConverter(v1_converter.model, v1_converter.content, FeatureIndex(wide))
+
+
+def test_long_inputs_are_cut_at_quiet_points(v1_converter, monkeypatch):
+    from voxlab.generation.neural.rvc.pipeline import segment_bounds
+
+    x = voiced(seconds=3.0)
+    x[int(1.3 * 16000) : int(1.35 * 16000)] = 0.0  # a pause near the 1.2 s mark
+    bounds = segment_bounds(x, max_seconds=1.2)
+    assert bounds[0][0] == 0 and bounds[-1][1] == x.size
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+    assert 1.3 * 16000 <= bounds[0][1] <= 1.35 * 16000 and bounds[0][1] % 160 == 0
+    assert segment_bounds(x[:8000], max_seconds=1.2) == [(0, 8000)]
+    monkeypatch.setattr(v1_converter, "segment_seconds", 0.25)
+    out = v1_converter.convert(x[:12000], 16000, ConvertOptions(f0_method="dio", seed=1))
+    assert out.audio.shape == (36000,) and np.isfinite(out.audio).all()
 
 
 def test_pipeline_v2_without_f0_reads_layer_12(gen_dir):

@@ -13,9 +13,10 @@ The steps follow the official pipeline (``infer/modules/vc/pipeline.py``, CPU se
    ``1 - protect``) so consonants and breaths stay clear;
 5. the synthesizer's ``infer`` at the voice's sample rate; the padding is cut off.
 
-Differences from the official tool, on purpose: the whole input is converted in one pass
-(the official tool cuts inputs longer than ~41 s at quiet points), the output keeps the
-voice's own sample rate, and the loudness envelope is not remixed (``rms_mix_rate`` 1).
+Inputs longer than 30 s are converted in segments cut at quiet points, each with 1 s of
+real context on both sides (as the official tool does beyond ~41 s). Differences from the
+official tool, on purpose: the output keeps the voice's own sample rate and exactly the
+input's duration, and the loudness envelope is not remixed (``rms_mix_rate`` 1).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ PAD_SECONDS = 1.0
 HIGHPASS_HZ, HIGHPASS_ORDER = 48.0, 5
 #: Shortest input converted (seconds).
 MIN_SECONDS = 0.1
+#: Longer inputs are cut into segments of about this length, at quiet points.
+SEGMENT_SECONDS = 30.0
+#: How far (seconds) from each nominal cut the quietest point is searched.
+SEARCH_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,34 @@ def highpass(audio: np.ndarray) -> np.ndarray:
     return filtfilt(b, a, audio)
 
 
+def segment_bounds(x: np.ndarray, *, max_seconds: float = SEGMENT_SECONDS) -> list[tuple[int, int]]:
+    """Split 16 kHz audio into segments of at most about ``max_seconds``, cut where quiet.
+
+    Each cut lies within :data:`SEARCH_SECONDS` (or a third of ``max_seconds``) of a
+    multiple of ``max_seconds``, at the 10 ms frame of least absolute amplitude, on the
+    10 ms grid (so pitch frames stay aligned). Short inputs are one segment.
+
+    Returns:
+        ``(start, stop)`` sample ranges covering ``x`` in order.
+    """
+    length = x.size
+    step = int(max_seconds * ANALYSIS_RATE)
+    if length <= step + WINDOW:
+        return [(0, length)]
+    search = int(min(SEARCH_SECONDS, max_seconds / 3) * ANALYSIS_RATE) // WINDOW
+    frames = np.abs(x[: length // WINDOW * WINDOW]).reshape(-1, WINDOW).sum(axis=1)
+    cuts = [0]
+    target = step // WINDOW
+    while target * WINDOW < length - WINDOW:
+        lo = max(cuts[-1] // WINDOW + 1, target - search)
+        hi = min(len(frames), target + search + 1)
+        if lo >= hi:
+            break
+        cuts.append((lo + int(np.argmin(frames[lo:hi]))) * WINDOW)
+        target = cuts[-1] // WINDOW + step // WINDOW
+    return list(zip(cuts, [*cuts[1:], length]))
+
+
 def _fit_frames(feats: np.ndarray, n_frames: int) -> np.ndarray:
     """Crop, or extend by repeating the last frame, to ``n_frames`` frames.
 
@@ -120,6 +153,10 @@ class RVCConverter:
         index: The voice's feature index, if any.
         name: Voice name (recorded in the output's provenance).
         rmvpe: An RMVPE pitch model (:func:`~.rmvpe.load_rmvpe`) for ``f0_method="rmvpe"``.
+
+    Attributes:
+        segment_seconds: Inputs longer than this are converted in segments (memory: the
+            content encoder's attention grows with the square of the length).
     """
 
     def __init__(
@@ -133,6 +170,7 @@ class RVCConverter:
     ) -> None:
         self.model = model
         self.rmvpe = rmvpe
+        self.segment_seconds = SEGMENT_SECONDS
         self.content = content
         self.index = index
         self.name = name
@@ -231,32 +269,45 @@ class RVCConverter:
     def _convert16k(self, x: np.ndarray, options: ConvertOptions) -> np.ndarray:
         pad = int(PAD_SECONDS * ANALYSIS_RATE)
         padded = np.pad(x, (pad, pad), mode="reflect")
-        n_frames = padded.size // WINDOW
+        f0 = None
+        if self.model.f0:
+            f0 = self._f0(padded, options.f0_method, padded.size // WINDOW)
+            f0 = transpose_f0(f0, options.transpose)
+        pieces = []
+        with self._randomness(options):
+            for start, stop in segment_bounds(x, max_seconds=self.segment_seconds):
+                chunk = padded[start : stop + 2 * pad]  # the segment with 1 s of context
+                frames = chunk.size // WINDOW
+                first = start // WINDOW
+                pitch = None if f0 is None else f0[first : first + frames]
+                pieces.append(self._convert_chunk(chunk, pitch, options))
+        return np.concatenate(pieces)
+
+    def _convert_chunk(
+        self, chunk: np.ndarray, f0: np.ndarray | None, options: ConvertOptions
+    ) -> np.ndarray:
+        n_frames = chunk.size // WINDOW
         model = self.model
         with torch.no_grad():
-            wav = torch.from_numpy(padded.astype(np.float32))[None]
+            wav = torch.from_numpy(chunk.astype(np.float32))[None]
             feats = self.content.features(wav, version=model.version)[0].numpy()
         original = feats
         if self.index is not None and options.index_rate > 0:
             feats = self.index.blend(feats, rate=options.index_rate)
-        feats = _fit_frames(np.repeat(feats, 2, axis=0), n_frames)
-        original = _fit_frames(np.repeat(original, 2, axis=0), n_frames)
-        feats = torch.from_numpy(feats[None])
+        feats = torch.from_numpy(_fit_frames(np.repeat(feats, 2, axis=0), n_frames)[None])
         sid = torch.tensor([options.speaker])
         lengths = torch.tensor([n_frames])
-        with self._randomness(options):
-            if model.f0:
-                f0 = self._f0(padded, options.f0_method, n_frames)
-                f0 = transpose_f0(f0, options.transpose)
-                pitch = torch.from_numpy(coarse_pitch(f0))[None]
-                pitchf = torch.from_numpy(f0.astype(np.float32))[None]
-                if options.protect < 0.5:
-                    keep = torch.from_numpy(original[None])
-                    weight = torch.where(pitchf > 0, 1.0, options.protect).unsqueeze(-1)
-                    feats = feats * weight + keep * (1 - weight)
-                result = model.infer(feats, lengths, pitch, pitchf, sid)
-            else:
-                result = model.infer(feats, lengths, sid)
+        if f0 is not None:
+            f0 = np.pad(f0[:n_frames], (0, max(0, n_frames - len(f0))))
+            pitch = torch.from_numpy(coarse_pitch(f0))[None]
+            pitchf = torch.from_numpy(f0.astype(np.float32))[None]
+            if options.protect < 0.5:
+                keep = _fit_frames(np.repeat(original, 2, axis=0), n_frames)
+                weight = torch.where(pitchf > 0, 1.0, options.protect).unsqueeze(-1)
+                feats = feats * weight + torch.from_numpy(keep[None]) * (1 - weight)
+            result = model.infer(feats, lengths, pitch, pitchf, sid)
+        else:
+            result = model.infer(feats, lengths, sid)
         out = result[0][0, 0].numpy()
         cut = int(PAD_SECONDS * self.sample_rate)
         return out[cut : out.size - cut]
