@@ -124,6 +124,24 @@ def test_hubert_layouts_load_strictly_and_match(hubert_files, layout):
             encoder.features(wav, version="v1")
 
 
+def test_folded_positional_conv_is_accepted(hubert_files, tmp_path):
+    """A fairseq file whose weight norm was removed holds pos_conv.0.weight only."""
+    model, proj = hubert_files["model"], hubert_files["proj"]
+    state = fairseq_state(model, proj)
+    g, v = state.pop("encoder.pos_conv.0.weight_g"), state.pop("encoder.pos_conv.0.weight_v")
+    state["encoder.pos_conv.0.weight"] = v * (
+        g / torch.linalg.vector_norm(v, dim=(0, 1), keepdim=True)
+    )
+    torch.save(
+        {"model": state, "cfg": {"model": {"encoder_attention_heads": 4}}}, tmp_path / "f.pt"
+    )
+    wav = torch.from_numpy(voiced())[None]
+    with torch.no_grad():
+        ref = model(wav, output_hidden_states=True).hidden_states[9]
+    got = load_content_encoder(tmp_path / "f.pt")(wav, layer=9)
+    torch.testing.assert_close(got, ref, rtol=0, atol=1e-5)
+
+
 def test_fairseq_config_objects_are_read_inert(hubert_files, tmp_path, monkeypatch):
     """fairseq pickles its config as omegaconf/argparse objects: read, never executed."""
     model, proj = hubert_files["model"], hubert_files["proj"]

@@ -55,6 +55,9 @@ _FAIRSEQ_RULES = [
     (r"^layer_norm\.(weight|bias)$", r"feature_projection.layer_norm.\1"),
     (r"^post_extract_proj\.(weight|bias)$", r"feature_projection.projection.\1"),
     (r"^encoder\.pos_conv\.0\.bias$", "encoder.pos_conv_embed.conv.bias"),
+    (r"^encoder\.pos_conv\.0\.weight$", "encoder.pos_conv_embed.conv.weight"),
+    (r"^encoder\.pos_conv\.0\.parametrizations\.weight\.original([01])$",
+     r"encoder.pos_conv_embed.conv.parametrizations.weight.original\1"),
     (r"^encoder\.pos_conv\.0\.weight_g$",
      "encoder.pos_conv_embed.conv.parametrizations.weight.original0"),
     (r"^encoder\.pos_conv\.0\.weight_v$",
@@ -388,6 +391,7 @@ def load_content_encoder(path: str | Path) -> ContentEncoder:
             and any(str(k).startswith("encoder.pos_conv.") for k in loaded["model"])
         ):
             hubert, proj = fairseq_to_transformers(loaded["model"], source=source)
+            hubert = _official_weight_norm_names(hubert)
             config = _hubert_config(hubert, _fairseq_cfg(loaded))
             return _build(hubert, proj, config, source=source)
         from voxlab.models.checkpoints import unwrap_state_dict
@@ -417,11 +421,22 @@ def load_content_encoder(path: str | Path) -> ContentEncoder:
 
 
 def _official_weight_norm_names(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """Old transformers files name the positional conv's weight norm ``weight_g/_v``."""
+    """The positional conv's weight norm under today's ``HubertModel`` names.
+
+    Older transformers files call it ``weight_g`` / ``weight_v``; a file whose weight norm
+    was removed holds a plain ``weight``, which is split into g = ||w|| (over all axes but
+    the kernel axis, as ``weight_norm(dim=2)`` does) and v = w.
+    """
     out = dict(state)
     base = "encoder.pos_conv_embed.conv."
     for old, new in (("weight_g", "parametrizations.weight.original0"),
                      ("weight_v", "parametrizations.weight.original1")):  # fmt: skip
         if base + old in out:
             out[base + new] = out.pop(base + old)
+    if base + "weight" in out:
+        weight = out.pop(base + "weight")
+        out[base + "parametrizations.weight.original0"] = torch.linalg.vector_norm(
+            weight, dim=(0, 1), keepdim=True
+        )
+        out[base + "parametrizations.weight.original1"] = weight
     return out
