@@ -20,7 +20,7 @@ from voxlab.errors import ConfigError
 
 @contextlib.contextmanager
 def local_cluster(
-    temp_dir: str | os.PathLike,
+    temp_dir: str | os.PathLike | None = None,
     *,
     num_cpus: int = 2,
     object_store_mb: int = 200,
@@ -32,7 +32,8 @@ def local_cluster(
     of this process is changed while the cluster runs, so that drivers here connect).
 
     Args:
-        temp_dir: Ray's session folder.
+        temp_dir: Ray's session folder; a short new one under /tmp when None (Ray's
+            socket paths must stay under the 107-character limit of Unix sockets).
         num_cpus: Logical CPUs the node offers.
         object_store_mb: Object store size.
         timeout: Seconds to wait for the cluster to accept drivers.
@@ -49,6 +50,10 @@ def local_cluster(
     port = free_port()
     saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_USAGE_STATS_ENABLED")}
     os.environ.update(RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0")
+    if temp_dir is None:
+        import tempfile
+
+        temp_dir = tempfile.mkdtemp(prefix="vxray", dir="/tmp")
     Path(temp_dir).mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
@@ -60,6 +65,13 @@ def local_cluster(
     address = f"127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
+        while not _listening(port):  # ray.init waits long on a dead address: check first
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise ConfigError(
+                    f"the local Ray cluster did not start (exit code {proc.poll()}); "
+                    f"see {temp_dir}/session_latest/logs"
+                )
+            time.sleep(0.5)
         while True:
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False)
@@ -74,7 +86,7 @@ def local_cluster(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(30)
+            proc.wait(10)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -84,3 +96,11 @@ def local_cluster(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
