@@ -36,6 +36,21 @@ def _band_energy(x, lo):
     return spec[freqs > lo].sum() / spec.sum()
 
 
+@pytest.mark.slow
+def test_worker_module_registers_the_wild_tts_systems():
+    # corpus workers are spawned processes that import only the task module
+    import subprocess
+    import sys
+
+    code = (
+        "import voxlab.generation._wild_tasks\n"
+        "from voxlab.generation.attacks import get_attack\n"
+        "print(get_attack('W01').name, get_attack('W04').name)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["festival-ru-nsh", "kokoro-im_nicola"]
+
+
 def test_finish_settings_depend_on_the_seed_only():
     assert draw_finish(7) == draw_finish(7)
     drawn = {draw_finish(s)["channel"] for s in range(200)}

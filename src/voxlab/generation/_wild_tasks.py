@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+# wild_tts registers the W attacks: spawned workers import only this module.
+from voxlab.generation import wild_tts  # noqa: F401
 from voxlab.generation._corpus_tasks import _failure, _write, is_valid
 from voxlab.generation._wild_channel import SAMPLE_RATE, finish
 from voxlab.generation.base import Generated, derive_seed, finish_audio
