@@ -101,6 +101,7 @@ def test_batch_equals_items(gen_dir):
         np.testing.assert_allclose(out[1:2].numpy(), model(mel.flip(-1)).numpy(), atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["v1", "v2", "v3"])
 def test_published_manifest_accepted(gen_dir, variant):
     manifest = json.loads((gen_dir / f"manifest_hifigan_{variant}.json").read_text())
@@ -181,6 +182,7 @@ def test_bad_config_refused(gen_dir, tmp_path):
         load_hifigan(gen_dir / "hifigan_v1_tiny_g.pth", bad)
 
 
+@pytest.mark.slow  # librosa's import dominates
 def test_mel_analysis_matches_librosa_stft():
     librosa = pytest.importorskip("librosa")
     rng = np.random.default_rng(0)

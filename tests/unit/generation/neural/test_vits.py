@@ -143,6 +143,7 @@ def test_max_len_and_length_scale(gen_dir):
     assert slow.shape[-1] == int(np.ceil(w).sum()) * 256
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ljs", "vctk"])
 def test_published_manifest_accepted(gen_dir, name):
     manifest = json.loads((gen_dir / f"manifest_vits_{name}_base.json").read_text())
