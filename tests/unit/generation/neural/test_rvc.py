@@ -25,6 +25,7 @@ from voxlab.generation.neural.rvc import (
     config_from_export,
 )
 from voxlab.generation.neural.rvc.f0 import coarse_pitch
+from voxlab.generation.neural.rvc.loading import check_keys, export_state_dict
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -165,6 +166,7 @@ def test_every_real_size_manifest_is_accepted(gen_dir, name):
     config = config_from_export(export, source=name)
     assert config.sampling_rate == int(rate[:-1]) * 1000
     model = _meta_or_cpu(config)
+    check_keys(model, export_state_dict(weight), source=name)  # the loader's strict check
     own = {k: list(v.shape) for k, v in model.state_dict().items()}
     assert own == {k: shape for k, (shape, dtype) in manifest.items()}, name
     assert all(dtype == "float16" for _, dtype in manifest.values())
