@@ -123,6 +123,12 @@ def test_too_large_and_too_long_are_413(service, tmp_path):
     save(big, noise(seconds=50.0, sr=16_000), 16_000)
     response = _post_file(client, token, big)
     assert response.status_code == 413 and "MiB" in response.json()["detail"]
+    blob = big.read_bytes()
+    pieces = iter([blob[i : i + 65536] for i in range(0, len(blob), 65536)])
+    chunked = client.post(  # no Content-Length: the server stops reading at the limit
+        "/v1/detect", content=pieces, headers={**auth(token), "Content-Type": "audio/wav"}
+    )
+    assert chunked.status_code == 413
     long = tmp_path / "long.flac"  # 15 s > max_seconds 12, small enough in FLAC
     save(long, np.zeros(15 * 8000, np.float32), 8000)
     response = _post_file(client, token, long)

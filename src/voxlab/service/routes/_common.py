@@ -29,8 +29,14 @@ async def read_upload(
     if file is not None:
         data = await file.read(limit + 1)
         name = safe_filename(file.filename)
-    else:
-        data = await request.body()
+    else:  # raw body: read at most limit + 1 bytes, whatever the client declared
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                break
+        data = b"".join(chunks)
         name = safe_filename(filename or request.headers.get("x-filename"))
     if len(data) > limit:
         raise PayloadTooLargeError(
