@@ -12,8 +12,11 @@ that score: ``score >= threshold`` means "bona fide". Where published scores exi
 set, computed by voxlab's metrics from the authors' score file. Otherwise it is 0.0: the
 heads are trained with two-class cross-entropy and their logits are close to antisymmetric
 (``spoof ≈ -bona fide``), so ``bona fide logit >= 0`` reproduces the arg-max decision of
-the classifier. Neither is calibrated for other data: calibrate on your own development
-set (``voxlab eval`` reports the EER threshold) and pass it explicitly.
+the classifier. Either is the operating point of the model's ASVspoof data, not a
+calibrated decision for other audio: fit a calibration on your own labelled development
+scores with ``voxlab calibrate`` (:mod:`voxlab.evaluation.calibration`); ``voxlab detect``
+then reports calibrated probabilities and Bayes verdicts, and uses a calibration stored
+beside the checkpoint as ``<stem>.calibration.json`` automatically.
 
 **Lookup order** (:func:`resolve_checkpoint`): an explicit path; ``$VOXLAB_MODEL_DIR/<file>``;
 the cache ``$VOXLAB_HOME/models/<file>`` (default ``~/.cache/voxlab``); else a download
