@@ -72,6 +72,9 @@ class ResBlock1(nn.Module):
         self, channels: int, kernel_size: int = 3, dilation: Sequence[int] = (1, 3, 5)
     ) -> None:
         super().__init__()
+        dilation = tuple(dilation)[:3]  # upstream builds exactly three pairs
+        if len(dilation) != 3:
+            raise ValueError(f"ResBlock1 needs three dilations, got {dilation}")
         self.convs1 = nn.ModuleList(
             WNConv1d(
                 channels, channels, kernel_size, 1, dilation=d, padding=get_padding(kernel_size, d)
@@ -124,6 +127,9 @@ class ResBlock2(nn.Module):
 
     def __init__(self, channels: int, kernel_size: int = 3, dilation: Sequence[int] = (1, 3)):
         super().__init__()
+        dilation = tuple(dilation)[:2]  # upstream builds exactly two convolutions
+        if len(dilation) != 2:
+            raise ValueError(f"ResBlock2 needs two dilations, got {dilation}")
         self.convs = nn.ModuleList(
             WNConv1d(
                 channels, channels, kernel_size, 1, dilation=d, padding=get_padding(kernel_size, d)
@@ -247,9 +253,16 @@ class Generator(nn.Module):
         Without gradients on the CPU (``torch.inference_mode()`` / ``no_grad``), and unless
         ``fast_inference`` is False, the same computation runs on channels-last maps with
         fused activations and residual additions (:meth:`forward_cl`): about twice as fast,
-        equal up to float rounding.
+        equal up to float rounding. Tracing and ONNX export take the plain path; forward
+        hooks on the layers only fire on the plain path.
         """
-        if self.fast_inference and not torch.is_grad_enabled() and x.device.type == "cpu":
+        if (
+            self.fast_inference
+            and not torch.is_grad_enabled()
+            and x.device.type == "cpu"
+            and not torch.jit.is_tracing()
+            and not torch.onnx.is_in_onnx_export()
+        ):
             return self.forward_cl(x, g)
         x = self.conv_pre(x)
         if g is not None:

@@ -200,3 +200,30 @@ def test_mel_analysis_matches_librosa_stft():
     fb = librosa.filters.mel(sr=22050, n_fft=1024, n_mels=80, fmin=0, fmax=8000)
     ref = np.log(np.maximum(fb @ np.sqrt(spec**2 + 1e-9), 1e-5))
     np.testing.assert_allclose(mel[0].numpy(), ref, atol=2e-3)
+
+
+@pytest.mark.slow
+def test_onnx_export_equals_eager(gen_dir, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    import warnings
+
+    model = load_hifigan(gen_dir / "hifigan_v3_tiny_g.pth", gen_dir / "hifigan_v3_tiny.json")
+    io = np.load(gen_dir / "hifigan_v3_tiny_io.npz")
+    path = tmp_path / "hifigan.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.from_numpy(io["mel"]),),
+            str(path),
+            dynamo=False,
+            input_names=["mel"],
+            output_names=["audio"],
+            dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 2: "samples"}},
+        )
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"mel": io["mel"]})[0], io["audio"], atol=ATOL)
+    short = io["mel"][:, :, :11]
+    with torch.inference_mode():
+        eager = model(torch.from_numpy(short)).numpy()
+    np.testing.assert_allclose(session.run(None, {"mel": short})[0], eager, atol=1e-5)

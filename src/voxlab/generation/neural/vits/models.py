@@ -296,7 +296,7 @@ class SynthesizerTrn(nn.Module):
         return self.dec.hop_length
 
     def _speaker(self, sid: Tensor | None) -> Tensor | None:
-        if self.n_speakers > 0:
+        if self.n_speakers > 0 and hasattr(self, "emb_g"):
             if sid is None:
                 raise ValueError(
                     f"this VITS model has {self.n_speakers} speakers: pass sid (B,) speaker ids"
