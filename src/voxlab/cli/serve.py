@@ -140,4 +140,8 @@ def token_list(
 
 def register(app: typer.Typer) -> None:
     """Add ``voxlab serve`` to ``app``."""
-    app.add_typer(serve_app, name="serve")
+    import inspect
+
+    from voxlab.cli.main import keep_blocks  # main is importing us: it is defined by now
+
+    app.add_typer(serve_app, name="serve", help=keep_blocks(inspect.getdoc(serve_command)))
