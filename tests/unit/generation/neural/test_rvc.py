@@ -42,8 +42,10 @@ def gen_dir(fixtures_dir):
     return path
 
 
-def run_case(model, io, *, fold=True):
+def run_case(model, io):
+    """Every output and intermediate (plain decoder path: forward hooks fire there)."""
     t = {k: torch.from_numpy(io[k]) for k in io.files}
+    model.dec.fast_inference = False
     outs = {}
     hook = model.dec.conv_pre.register_forward_hook(lambda m, i, o: outs.update(dec_conv_pre_out=o))
     if model.f0:
@@ -57,7 +59,19 @@ def run_case(model, io, *, fold=True):
     hook.remove()
     audio, x_mask, (z, z_p, m_p, logs_p) = result
     outs.update(audio=audio, x_mask=x_mask, z=z, z_p=z_p, m_p=m_p, logs_p=logs_p)
+    model.dec.fast_inference = True
     return outs
+
+
+def fast_audio(model, io):
+    """The audio of the default (channels-last, fused) decoder path."""
+    t = {k: torch.from_numpy(io[k]) for k in io.files}
+    assert model.dec.fast_inference
+    if model.f0:
+        args = (t["phone"], t["phone_lengths"], t["pitch"], t["pitchf"], t["sid"])
+    else:
+        args = (t["phone"], t["phone_lengths"], t["sid"])
+    return model.infer(*args, deterministic=True)[0]
 
 
 @pytest.mark.parametrize("fold", [True, False], ids=["folded", "weight-norm"])
@@ -78,6 +92,7 @@ def test_fixture_outputs_and_intermediates(gen_dir, case, fold):
         got = outs[key].detach().numpy()
         assert got.shape == io[key].shape, key
         np.testing.assert_allclose(got, io[key], rtol=0, atol=ATOL, err_msg=key)
+    np.testing.assert_allclose(fast_audio(model, io).numpy(), io["audio"], rtol=0, atol=ATOL)
 
 
 def test_class_and_metadata_follow_the_export(gen_dir):

@@ -25,7 +25,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from voxlab.generation.neural import commons
-from voxlab.generation.neural.commons import WNConvTranspose1d
+from voxlab.generation.neural.commons import (
+    WNConvTranspose1d,
+    conv_add_cl,
+    conv_cl,
+    conv_transpose_cl,
+    from_channels_last,
+    to_channels_last,
+)
 from voxlab.generation.neural.hifigan import ResBlock1, ResBlock2
 
 
@@ -190,6 +197,7 @@ class GeneratorNSF(nn.Module):
         self.conv_post = nn.Conv1d(channels, 1, 7, 1, padding=3, bias=False)
         if gin_channels:
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
+        self.fast_inference = True
 
     def source(self, f0: Tensor) -> Tensor:
         """The NSF excitation for ``f0`` (``har_source`` of the official code).
@@ -200,8 +208,16 @@ class GeneratorNSF(nn.Module):
         return self.m_source(f0, self.upp)
 
     def forward(self, x: Tensor, f0: Tensor, g: Tensor | None = None) -> Tensor:
-        """Decode a latent sequence to audio."""
+        """Decode a latent sequence to audio.
+
+        Without gradients on the CPU (and unless ``fast_inference`` is False) the same
+        computation runs on channels-last maps with fused activations and additions
+        (:meth:`forward_cl`, the shared HiFi-GAN fast path), equal up to float rounding;
+        forward hooks on ``conv_pre`` and the stages fire on the plain path only.
+        """
         har = self.source(f0).transpose(1, 2)  # (B, 1, T * upp)
+        if self.fast_inference and not torch.is_grad_enabled() and x.device.type == "cpu":
+            return self.forward_cl(x, har, g)
         x = self.conv_pre(x)
         if g is not None:
             x = x + self.cond(g)
@@ -215,3 +231,24 @@ class GeneratorNSF(nn.Module):
             x = total / self.num_kernels
         x = self.conv_post(F.leaky_relu(x))
         return torch.tanh(x)
+
+    def forward_cl(self, x: Tensor, har: Tensor, g: Tensor | None = None) -> Tensor:
+        """:meth:`forward` on channels-last ``(B, C, 1, T)`` maps, given the source ``har``.
+
+        Shape:
+            ``x`` ``(B, C, T)``, ``har`` ``(B, 1, T * upp)`` -> ``(B, 1, T * upp)``.
+        """
+        h = conv_cl(to_channels_last(x), self.conv_pre)
+        if g is not None:
+            h.add_(self.cond(g).unsqueeze(2))
+        source = to_channels_last(har)
+        for i, (up, noise_conv) in enumerate(zip(self.ups, self.noise_convs)):
+            h = conv_transpose_cl(F.leaky_relu_(h, commons.LRELU_SLOPE), up)
+            h = conv_add_cl(source, noise_conv, h, inplace=True)
+            blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
+            total = blocks[0].forward_cl(h)
+            for block in blocks[1:]:
+                total.add_(block.forward_cl(h))
+            h = total.div_(self.num_kernels)
+        h = conv_cl(F.leaky_relu_(h), self.conv_post)
+        return from_channels_last(torch.tanh_(h))

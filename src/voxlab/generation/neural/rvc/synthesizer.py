@@ -48,8 +48,8 @@ WINDOW_SIZE = 10
 PITCH_BINS = 256
 
 
-class ContentEncoder(nn.Module):
-    """RVC's ``enc_p``: content features (+ coarse pitch) -> prior mean and log-scale.
+class TextEncoder(nn.Module):
+    """RVC's ``enc_p`` (official TextEncoder256/768): content (+ pitch) -> prior stats.
 
     ``x = LeakyReLU_0.1((emb_phone(phone) + emb_pitch(pitch)) * sqrt(hidden))``, then the
     relative-position Transformer encoder (window 10) and a 1x1 projection to
@@ -133,7 +133,7 @@ class RVCSynthesizer(nn.Module):
         self.config = config
         self.sampling_rate = config.sampling_rate
         self.hop_length = config.hop_length
-        self.enc_p = ContentEncoder(
+        self.enc_p = TextEncoder(
             config.content_dim, config.inter_channels, config.hidden_channels,
             config.filter_channels, config.n_heads, config.n_layers, config.kernel_size,
             config.p_dropout, f0=config.f0,
