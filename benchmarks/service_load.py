@@ -282,6 +282,7 @@ def main() -> int:
         "--rate", type=float, default=None, help="sustainable files/s when throughput is skipped"
     )
     args = parser.parse_args()
+    os.environ.setdefault("VOXLAB_MODEL_DIR", str(FIXTURES / "pretrained"))
     parts = set(args.parts.split(","))
     load = tuple(round(x, 1) for x in os.getloadavg())
     print(f"# service_load {vars(args)} · {os.cpu_count()} CPUs · load {load}", flush=True)
