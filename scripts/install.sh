@@ -22,6 +22,8 @@ APT_PACKAGES=(
   fillets-ng-data-cs            # voxlab.data.sources: Czech game dialogue
   gcin-voice                    # voxlab.data.sources: Mandarin syllables
   pocketsphinx-testdata         # voxlab.data.sources: LibriVox sentences with transcripts
+  chromium          # voxlab serve: the browser test drives the web page headless
+  chromium-driver   # voxlab serve: Selenium talks to chromium through it
 )
 
 need_apt=()
