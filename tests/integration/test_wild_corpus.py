@@ -130,10 +130,11 @@ def tiny_corpus(tmp_path_factory, espeak):
     config = WildConfig(
         sources=SOURCES_NEEDED,
         heldout_sources=("gcin-voice",),
-        attacks=("V01", "V08"),
+        attacks=("V01", "V07", "V08"),
         eval_attacks=("V01", "V05", "V06", "V08"),
         per_speaker=1,
         prepare_per_speaker=6,
+        n_parallel=3,
         sources_dir=str(root / "sources"),
     )
     result = make_wild(config, root / "corpus", workers=1, progress=False)
@@ -159,6 +160,9 @@ def test_tiny_build_layout_splits_and_provenance(tiny_corpus):
     assert not bona_speakers["train"] & bona_speakers["eval"]
     assert not bona_speakers["train"] & bona_speakers["dev"]
     assert {"gcin-voice-3", "gcin-voice-5"} <= bona_speakers["eval"]  # held-out source
+    # V07: espeak-ng TTS converted to the festvox-ru speaker (parallel data from TTS)
+    assert any(row[3] == "V07" and row[0] == "festvox-ru-nsh" for rows in protocols.values()
+               for row in rows)  # fmt: skip
     eval_attacks = {row[3] for row in protocols["eval"]}
     assert "V05" in eval_attacks and "V05" not in {row[3] for row in protocols["train"]}
     manifest = read_manifest(out / "manifest.jsonl")
@@ -204,8 +208,8 @@ def test_cli_wild_resumes_the_corpus_and_prints_the_shortcuts(tiny_corpus, capsy
     args = [
         "corpus", "make", "--wild", "--out", str(result.out), "--per-speaker", "1",
         "--sources", ",".join(config.sources), "--heldout-sources", "gcin-voice",
-        "--attacks", "V01,V08", "--eval-attacks", "V01,V05,V06,V08",
-        "--sources-dir", config.sources_dir, "--prepare-per-speaker", "6",
+        "--attacks", "V01,V07,V08", "--eval-attacks", "V01,V05,V06,V08",
+        "--sources-dir", config.sources_dir, "--prepare-per-speaker", "6", "--n-parallel", "3",
         "--no-progress", "--format", "json",
     ]  # fmt: skip
     code = main(args)

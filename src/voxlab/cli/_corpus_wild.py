@@ -25,6 +25,7 @@ def make_wild_command(
     channels: str | None,
     sources_dir: Path | None,
     prepare_per_speaker: int | None,
+    n_parallel: int,
     workers: int,
     watermark: bool,
     progress: bool,
@@ -48,6 +49,7 @@ def make_wild_command(
         seed=seed,
         sources_dir=str(sources_dir) if sources_dir else None,
         prepare_per_speaker=prepare_per_speaker,
+        n_parallel=n_parallel,
         watermark=watermark,
     )  # fmt: skip
     result = make_wild(config, out, workers=workers, progress=progress)

@@ -70,6 +70,9 @@ def make_command(
     n_enroll: int = typer.Option(
         2, "--n-enroll", min=0, help="ASV enrollment utterances per dev/eval speaker."
     ),
+    n_parallel: int = typer.Option(
+        6, "--n-parallel", min=2, help="Parallel utterance pairs per GMM converter (V07)."
+    ),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes."),
     watermark: bool | None = typer.Option(
         None,
@@ -102,7 +105,7 @@ def make_command(
                 out, attacks=attacks, eval_attacks=eval_attacks, seed=seed,
                 per_speaker=per_speaker, sources=sources, heldout_sources=heldout_sources,
                 channels=channels, sources_dir=sources_dir,
-                prepare_per_speaker=prepare_per_speaker, workers=workers,
+                prepare_per_speaker=prepare_per_speaker, n_parallel=n_parallel, workers=workers,
                 watermark=bool(watermark), progress=progress, fmt=fmt,
             )
         )  # fmt: skip
@@ -118,6 +121,7 @@ def make_command(
         n_speakers=speakers,
         n_utterances=n_utterances,
         n_enroll=n_enroll,
+        n_parallel=n_parallel,
         watermark=True if watermark is None else watermark,
     )
     result = make_corpus(config, out, workers=workers, progress=progress)

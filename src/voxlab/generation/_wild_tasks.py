@@ -62,6 +62,60 @@ def f0_stats(sums: tuple[int, float, float]):
     return LogF0Stats(mean=mean, std=max(std, 1e-3))
 
 
+def train_tts_converter(out: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Trains (or keeps) one V07 converter: espeak-ng TTS of transcripts -> a speaker.
+
+    Args:
+        out: Corpus folder.
+        spec: ``cache`` (file relative to ``out``), ``voice`` (espeak-ng voice dict),
+            ``pairs`` (``{"text", "target_file"}``) and ``seed``.
+    """
+    from voxlab.audio import load
+    from voxlab.errors import VoxlabError
+    from voxlab.generation.tts import EspeakVoice, synthesize
+    from voxlab.generation.vc.gmm_vc import GMMVoiceConverter
+
+    path = Path(out) / spec["cache"]
+    report: dict[str, Any] = {"made": 0, "kept": 0, "failed": []}
+    try:
+        GMMVoiceConverter.load(path)
+        return report
+    except VoxlabError:
+        pass
+    try:
+        voice = EspeakVoice(**spec["voice"])
+        pairs = [
+            (synthesize(pair["text"], voice, sample_rate=SAMPLE_RATE).audio,
+             load(pair["target_file"], sr=SAMPLE_RATE)[0])
+            for pair in spec["pairs"]
+        ]  # fmt: skip
+        GMMVoiceConverter.train(pairs, SAMPLE_RATE, seed=spec["seed"]).save(path)
+    except Exception as exc:  # reported by the builder, which goes on
+        report["failed"].append(_failure({"utt_id": spec["cache"]}, exc))
+    return report
+
+
+def _tts_then_convert(root: Path, item: dict[str, Any], seed: int):
+    """V07: espeak-ng speaks the transcript, the speaker's GMM converter converts it."""
+    from voxlab.generation.attacks import AttackInput, TargetSpeaker, get_attack
+    from voxlab.generation.tts import EspeakVoice, synthesize
+    from voxlab.generation.vc.gmm_vc import GMMVoiceConverter
+
+    spec = item["target"]
+    tts = synthesize(item["text"], EspeakVoice(**spec["voice"]), sample_rate=SAMPLE_RATE)
+    converter = GMMVoiceConverter.load(root / spec["converter"])
+    return get_attack("V07")(
+        AttackInput(
+            audio=tts.audio,
+            sample_rate=SAMPLE_RATE,
+            speaker=spec["speaker"],
+            seed=derive_seed(seed, item["utt_id"], "V07"),
+            text=item["text"],
+            target=TargetSpeaker(speaker=spec["speaker"], converter=converter),
+        )
+    )
+
+
 def _finished(audio: np.ndarray, item: dict[str, Any], segment: dict[str, Any]) -> np.ndarray:
     out = finish(audio, native_sr=segment["native_sr"], spec=item["finish"])
     return finish_audio(out, name=item["utt_id"])
@@ -104,6 +158,8 @@ def make_segment(
             if item["key"] == "bonafide":
                 params = {"source_files": segment["clips"], "source": segment["source"]}
                 generated = Generated(clean, SAMPLE_RATE, "bonafide", params)
+            elif item["attack"] == "V07":
+                generated = _tts_then_convert(root, item, seed)
             else:
                 spec = item.get("target") or {}
                 target = None

@@ -45,11 +45,11 @@ from voxlab.generation.corpus import SPLIT_LETTER, SPLITS, _check_settings, _exe
 from voxlab.generation.wild_tts import engine_of, unavailable
 
 DEFAULT_HELDOUT_SOURCES = ("asterisk-es-co", "gcin-voice")
-DEFAULT_ATTACKS = ("V01", "V03", "V04", "V06", "V08", "V10", "W01")
+DEFAULT_ATTACKS = ("V01", "V03", "V04", "V06", "V07", "V08", "V10", "W01")
 #: Eval adds unseen vocoders (V02 Harvest, V05 LPC) and unseen neural TTS (Piper V09,
 #: Kokoro V16 af_heart and W02-W04).
 DEFAULT_EVAL_ATTACKS = (
-    "V01", "V02", "V03", "V04", "V05", "V06", "V08", "V09", "V10", "V16",
+    "V01", "V02", "V03", "V04", "V05", "V06", "V07", "V08", "V09", "V10", "V16",
     "W01", "W02", "W03", "W04",
 )  # fmt: skip
 
@@ -138,6 +138,9 @@ class WildConfig:
         sources_dir: Prepared sources (``$VOXLAB_HOME/sources`` when None).
         prepare_per_speaker: Recordings per speaker when preparing a source (all if None).
         watermark: Watermark the spoofs (off by default: a shortcut for detectors).
+        n_parallel: Parallel pairs (TTS of a transcript, the speaker's recording of it)
+            of each V07 converter; speakers with fewer spare transcribed recordings get
+            no V07 spoofs.
     """
 
     sources: tuple[str, ...] = ()
@@ -152,6 +155,7 @@ class WildConfig:
     sources_dir: str | None = None
     prepare_per_speaker: int | None = None
     watermark: bool = False
+    n_parallel: int = 6
 
     def __post_init__(self) -> None:
         if self.per_speaker < 1:
@@ -163,12 +167,14 @@ class WildConfig:
         for name in self.channels:
             if name not in CHANNELS:
                 raise ConfigError(f"unknown channel {name!r}; known: {', '.join(CHANNELS)}")
+        if self.n_parallel < 2:
+            raise ConfigError(f"n_parallel must be at least 2, got {self.n_parallel}")
         for attack_id in (*self.attacks, *self.eval_attacks):
             system = get_attack(attack_id)
-            if "converter" in system.requires:
+            if "converter" in system.requires and attack_id != "V07":
                 raise ConfigError(
                     f"attack {attack_id} ({system.name}) needs parallel recordings, which "
-                    "voxlab-wild does not build; leave it out"
+                    "voxlab-wild builds for V07 only; leave it out"
                 )
 
     def split_attacks(self, split: str) -> tuple[str, ...]:
@@ -196,6 +202,7 @@ class WildPlan:
     segments: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
+    converters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _segments_of(utts: list, config: WildConfig) -> list[list]:
@@ -268,6 +275,7 @@ def make_wild_plan(config: WildConfig) -> WildPlan:
             continue
         pick = sorted(rng.permutation(len(groups))[: config.per_speaker])
         chosen[speaker] = [groups[i] for i in pick]
+    converters = _converter_specs(config, by_speaker, chosen, prepared, speaker_source)
     counts = {spk: len(groups) for spk, groups in chosen.items()}
     split_of = _assign_splits(counts, set(_heldout_speakers(config, speaker_source)), rng)
     missing = [s for s in SPLITS if s not in split_of.values()]
@@ -276,7 +284,7 @@ def make_wild_plan(config: WildConfig) -> WildPlan:
             f"voxlab-wild needs speakers in every split; {', '.join(missing)} got none from "
             f"sources {', '.join(names)}: add sources or hold fewer out"
         )
-    plan = WildPlan(config, prepared, split_of, speaker_source)
+    plan = WildPlan(config, prepared, split_of, speaker_source, converters=converters)
     for attack_id in sorted({a for s in SPLITS for a in config.split_attacks(s)}):
         if get_attack(attack_id).kind == "tts":
             why = unavailable(attack_id)
@@ -296,7 +304,7 @@ def make_wild_plan(config: WildConfig) -> WildPlan:
         for group in chosen[speaker]:
             plan.segments.append(
                 _segment(config, split, speaker, source, language, group, partners, numbers,
-                         plan.left_out)
+                         plan.left_out, converters.get(speaker))
             )  # fmt: skip
     plan.items = [it for seg in plan.segments for it in (seg["bonafide"], *seg["spoofs"])]
     return plan
@@ -334,7 +342,45 @@ def _tts_for(attacks: tuple[str, ...], language: str, left_out: dict[str, str]) 
     return out
 
 
-def _segment(config, split, speaker, source, language, group, partners, numbers, left_out):
+def _tts_voice(config: WildConfig, speaker: str, language: str) -> dict[str, Any]:
+    variant = ("m3", "f2", "m1", "f4")[derive_seed(config.seed, speaker) % 4]
+    return {"voice": ESPEAK_VOICE.get(language, "en-us"), "variant": variant}
+
+
+def _converter_specs(config, by_speaker, chosen, prepared, speaker_source):
+    """V07 converters: espeak-ng TTS of a speaker's transcripts -> the speaker's recordings.
+
+    The parallel pairs come from transcribed recordings of the speaker that are in no
+    utterance of the corpus; speakers without ``n_parallel`` of them get no converter.
+    """
+    wanted = {a for s in SPLITS for a in config.split_attacks(s)}
+    specs: dict[str, dict[str, Any]] = {}
+    if "V07" not in wanted:
+        return specs
+    for speaker, groups in chosen.items():
+        language = prepared[speaker_source[speaker]]["language"]
+        if language == "zh":  # Zhuyin syllables are not text espeak-ng reads
+            continue
+        used = {u.utt_id for group in groups for u in group}
+        spare = [u for u in by_speaker[speaker]
+                 if u.utt_id not in used and u.extra.get("transcript")]  # fmt: skip
+        if len(spare) < config.n_parallel:
+            continue
+        specs[speaker] = {
+            "cache": f".voxlab/converters/tts__{speaker}.npz",
+            "voice": _tts_voice(config, speaker, language),
+            "pairs": [
+                {"text": u.extra["transcript"], "target_file": u.path}
+                for u in spare[: config.n_parallel]
+            ],
+            "seed": derive_seed(config.seed, speaker, "gmm"),
+        }
+    return specs
+
+
+def _segment(
+    config, split, speaker, source, language, group, partners, numbers, left_out, converter
+):
     texts = [u.extra.get("transcript") for u in group]
     transcript = " ".join(texts) if all(texts) and language != "zh" else None
     seconds = min(
@@ -349,6 +395,8 @@ def _segment(config, split, speaker, source, language, group, partners, numbers,
     spoofs = []
     attacks = config.split_attacks(split)
     chosen = [a for a in attacks if get_attack(a).kind != "tts"]
+    if not (converter and transcript):  # V07 converts TTS of the transcript to the speaker
+        chosen = [a for a in chosen if a != "V07"]
     tts = _tts_for(attacks, language, left_out)
     if tts:  # one TTS spoof per utterance, by a system that speaks its language
         chosen.append(tts[derive_seed(config.seed, bona["utt_id"], "tts") % len(tts)])
@@ -356,16 +404,17 @@ def _segment(config, split, speaker, source, language, group, partners, numbers,
         system = get_attack(attack_id)
         utt_id = f"LA_{letter}_{next(numbers)}"
         target, text = None, transcript
-        if system.kind == "vc":
+        if attack_id == "V07":
+            target = {"speaker": speaker, "voice": converter["voice"],
+                      "converter": converter["cache"]}  # fmt: skip
+        elif system.kind == "vc":
             if not partners:
                 continue  # a split with one speaker has nobody to convert to
             target_speaker = partners[derive_seed(config.seed, utt_id) % len(partners)]
             target = {"speaker": target_speaker}
         elif system.kind == "tts":
             text = transcript or _sentence(language, seconds, derive_seed(config.seed, utt_id))
-            variant = ("m3", "f2", "m1", "f4")[derive_seed(config.seed, speaker) % 4]
-            voice = {"voice": ESPEAK_VOICE.get(language, "en-us"), "variant": variant}
-            target = {"speaker": speaker, "voice": voice}
+            target = {"speaker": speaker, "voice": _tts_voice(config, speaker, language)}
         label = target["speaker"] if target else speaker
         spoof = _item(config, split, utt_id, label, "spoof", attack_id, text, source)
         spoof["target"] = target
@@ -442,9 +491,14 @@ def make_wild(
     with contextlib.ExitStack() as stack:
         stack.callback(bar.close)
         pool = stack.enter_context(_executor(workers))
-        first = _run_all([(tasks.segment_f0, (seg,), 1) for seg in plan.segments], pool, bar.update)
+        jobs = [(tasks.segment_f0, (seg,), 1) for seg in plan.segments]
+        jobs += [
+            (tasks.train_tts_converter, (os.fspath(root), spec), 0)
+            for spec in plan.converters.values()
+        ]
+        first = _run_all(jobs, pool, bar.update)
         sums: dict[str, list[float]] = {}
-        for seg, report in zip(plan.segments, first, strict=True):
+        for seg, report in zip(plan.segments, first, strict=False):
             acc = sums.setdefault(seg["speaker"], [0, 0.0, 0.0])
             for i in range(3):
                 acc[i] += report["f0"][i]
