@@ -183,3 +183,38 @@ def test_other_families_build_and_are_recognised(kind):
     assert inferred.model_type == kind
     if kind == "wavlm":
         assert inferred.num_attention_heads == 2  # read from the relative-position table
+
+
+def test_pretrained_frontend_weights_for_fine_tuning(ssl_dir, tiny_state, tmp_path):
+    """``frontend_checkpoint``: fairseq (official), HF file or HF folder; size checked."""
+    from safetensors.torch import save_file
+
+    from voxlab.models.registry import build_model
+
+    config = load_frontend_config(ssl_dir / "tiny_config.json")
+    hf = frontend_to_transformers(tiny_state)
+    folder = tmp_path / "hf_model"
+    folder.mkdir()
+    save_file(
+        {f"wav2vec2.{k}": v.contiguous() for k, v in hf.items()}, folder / "model.safetensors"
+    )
+    fairseq_file = tmp_path / "w2v.pt"
+    torch.save({"model": tiny_state, "cfg": {"model": {"_name": "wav2vec2"}}}, fairseq_file)
+    for source in (
+        folder,
+        folder / "model.safetensors",
+        fairseq_file,
+        ssl_dir / "tiny_official_layout.pth",
+    ):
+        model = build_model(
+            "ssl-pool", frontend=config, frontend_checkpoint=str(source), freeze_frontend=True
+        )
+        got = model.frontend.model.state_dict()
+        for key, value in hf.items():
+            torch.testing.assert_close(got[key], value, atol=0, rtol=0, msg=f"{source} {key}")
+        assert not any(p.requires_grad for p in model.frontend.parameters())
+    wider = SSLFrontendConfig(**{**config.__dict__, "intermediate_size": 128})
+    with pytest.raises(CheckpointError, match=r"mis-shaped.*model\.overrides\.frontend"):
+        build_model("ssl-pool", frontend=wider, frontend_checkpoint=str(fairseq_file))
+    with pytest.raises(CheckpointError, match=r"without model\.safetensors"):
+        build_model("ssl-pool", frontend=config, frontend_checkpoint=str(tmp_path))

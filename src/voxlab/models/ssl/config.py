@@ -167,7 +167,7 @@ class SSLFrontendConfig:
 XLSR_300M = SSLFrontendConfig()
 
 _FIELDS = {f.name for f in dataclasses.fields(SSLFrontendConfig)}
-_SECTIONS = ("transformers_Wav2Vec2Config", "transformers_config", "ssl", "frontend")
+_SECTIONS = ("transformers_Wav2Vec2Config", "transformers_config", "hf_config", "ssl", "frontend")
 
 
 def frontend_config_from_dict(

@@ -294,14 +294,24 @@ def load_frontend_weights(frontend: nn.Module, checkpoint: str | Path) -> nn.Mod
 
     Accepted files: a fairseq wav2vec 2.0 / XLS-R checkpoint (``xlsr2_300m.pt``: its
     ``model`` entry is used; it must load with ``weights_only=True``), a Hugging Face
-    ``pytorch_model.bin`` / ``model.safetensors`` of a wav2vec 2.0 / WavLM / HuBERT model,
-    or any SSL countermeasure checkpoint (its front end is taken). Pre-training and task
-    heads are ignored.
+    ``pytorch_model.bin`` / ``model.safetensors`` of a wav2vec 2.0 / WavLM / HuBERT model
+    (or the folder holding it), or any SSL countermeasure checkpoint (its front end is
+    taken). Pre-training and task heads are ignored.
 
     Raises:
         CheckpointError: Unreadable or unsafe file, or encoder tensors that do not match
             the front end's config.
     """
+    checkpoint = Path(checkpoint)
+    if checkpoint.is_dir():  # a Hugging Face model folder
+        found = [checkpoint / n for n in ("model.safetensors", "pytorch_model.bin")]
+        found = [p for p in found if p.is_file()]
+        if not found:
+            raise CheckpointError(
+                f"{checkpoint} is a folder without model.safetensors or pytorch_model.bin; "
+                "pass the weights file itself"
+            )
+        checkpoint = found[0]
     state = load_state_dict_safely(checkpoint)
     for prefix in (OFFICIAL_PREFIX, VOXLAB_PREFIX):
         inner = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
