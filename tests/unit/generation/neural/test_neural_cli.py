@@ -143,3 +143,33 @@ def test_tts_vits_fixture_through_cli(gen_dir, tmp_path, monkeypatch, case, item
         reference = reference * (0.95 / peak)
     assert rate == 22050
     np.testing.assert_allclose(audio, reference, atol=ATOL)
+
+
+def test_h01_t01_attack_systems_from_environment(gen_dir, monkeypatch):
+    from voxlab.generation.attacks import ATTACKS, AttackInput, get_attack
+    from voxlab.generation.neural.vits import attack
+
+    monkeypatch.delitem(ATTACKS, "H01", raising=False)
+    monkeypatch.delitem(ATTACKS, "T01", raising=False)
+    for name in ("VOXLAB_HIFIGAN_CHECKPOINT", "VOXLAB_VITS_CHECKPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    assert attack.ensure_registered() == (False, False)  # nothing configured: not offered
+    monkeypatch.setenv("VOXLAB_HIFIGAN_CHECKPOINT", str(gen_dir / "hifigan_v1_tiny_g.pth"))
+    monkeypatch.setenv("VOXLAB_HIFIGAN_CONFIG", str(gen_dir / "hifigan_v1_tiny.json"))
+    monkeypatch.setenv("VOXLAB_VITS_CHECKPOINT", str(gen_dir / "vits_vctk_tiny_G.pth"))
+    monkeypatch.setenv("VOXLAB_VITS_CONFIG", str(gen_dir / "vits_vctk_tiny.json"))
+    monkeypatch.setenv("VOXLAB_VITS_SPEAKER", "7")
+    try:
+        assert attack.ensure_registered() == (True, True)
+        source = np.resize(np.load(gen_dir / "hifigan_v1_tiny_io.npz")["audio"][0, 0], 16000)
+        item = AttackInput(source.astype(np.float32), 16_000, speaker="p1", seed=3, text="hi")
+        vocoded = get_attack("H01")(item)
+        assert vocoded.system == "H01" and vocoded.sample_rate == 16_000
+        assert abs(len(vocoded.audio) - 16000) <= 256 * 16000 // 22050 + 1
+        spoken = get_attack("T01")(item)
+        assert spoken.system == "T01" and spoken.params["speaker"] == 7
+        assert spoken.sample_rate == 16_000 and len(spoken.audio) > 1000
+        assert get_attack("T01").kind == "tts" and "text" in get_attack("T01").requires
+    finally:
+        ATTACKS.pop("H01", None)
+        ATTACKS.pop("T01", None)
