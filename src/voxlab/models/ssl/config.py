@@ -57,6 +57,7 @@ class SSLFrontendConfig:
         num_conv_pos_embedding_groups: Groups of the positional convolution.
         layer_norm_eps: Epsilon of every LayerNorm.
         hidden_act: Activation of the feed-forward blocks.
+        feat_extract_activation: Activation after each feature-extractor convolution.
         feat_proj_layer_norm: LayerNorm on the convolution features (HuBERT may omit it).
         hidden_dropout: Dropout in the transformer (training only).
         attention_dropout: Dropout on attention weights (training only).
@@ -79,6 +80,7 @@ class SSLFrontendConfig:
     num_conv_pos_embedding_groups: int = 16
     layer_norm_eps: float = 1e-5
     hidden_act: str = "gelu"
+    feat_extract_activation: str = "gelu"
     feat_proj_layer_norm: bool = True
     hidden_dropout: float = 0.1
     attention_dropout: float = 0.1
@@ -141,7 +143,7 @@ class SSLFrontendConfig:
             num_conv_pos_embedding_groups=self.num_conv_pos_embedding_groups,
             layer_norm_eps=self.layer_norm_eps,
             hidden_act=self.hidden_act,
-            feat_extract_activation="gelu",
+            feat_extract_activation=self.feat_extract_activation,
             hidden_dropout=self.hidden_dropout,
             attention_dropout=self.attention_dropout,
             activation_dropout=0.0,
