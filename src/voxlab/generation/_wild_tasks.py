@@ -36,15 +36,31 @@ def segment_audio(segment: dict[str, Any]) -> np.ndarray:
     return audio[: round(segment["max_seconds"] * SAMPLE_RATE)]
 
 
-def segment_f0(segment: dict[str, Any]) -> dict[str, Any]:
-    """Log-F0 sums ``(count, sum, sum of squares)`` of a segment (for WORLD VC targets)."""
+def segment_f0(out: str, segment: dict[str, Any]) -> dict[str, Any]:
+    """Log-F0 sums ``(count, sum, sum of squares)`` of a segment (for WORLD VC targets).
+
+    The sums are kept in ``.voxlab/f0/<utt_id>.json``, so a resumed build reuses them.
+    """
+    import json
+    import os
+
     from voxlab.generation import world
 
     report: dict[str, Any] = {"made": 0, "kept": 0, "failed": [], "f0": (0, 0.0, 0.0)}
+    cache = Path(out) / ".voxlab" / "f0" / f"{segment['bonafide']['utt_id']}.json"
+    try:
+        report["f0"] = tuple(json.loads(cache.read_text(encoding="utf-8")))
+        return report
+    except (OSError, ValueError):
+        pass
     try:
         f0 = world.extract_f0(segment_audio(segment), SAMPLE_RATE)
         logs = np.log(f0[f0 > 0])
         report["f0"] = (int(logs.size), float(logs.sum()), float((logs * logs).sum()))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.partial")
+        tmp.write_text(json.dumps(report["f0"]), encoding="utf-8")
+        os.replace(tmp, cache)
     except Exception as exc:  # reported by the builder, which goes on
         report["failed"].append(_failure(segment["bonafide"], exc))
     return report

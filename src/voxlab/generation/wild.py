@@ -491,7 +491,7 @@ def make_wild(
     with contextlib.ExitStack() as stack:
         stack.callback(bar.close)
         pool = stack.enter_context(_executor(workers))
-        jobs = [(tasks.segment_f0, (seg,), 1) for seg in plan.segments]
+        jobs = [(tasks.segment_f0, (os.fspath(root), seg), 1) for seg in plan.segments]
         jobs += [
             (tasks.train_tts_converter, (os.fspath(root), spec), 0)
             for spec in plan.converters.values()
