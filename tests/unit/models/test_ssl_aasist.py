@@ -198,3 +198,19 @@ def test_frozen_frontend_gets_no_gradients_and_stays_in_eval(ssl_dir):
     loss.backward()
     assert all(p.grad is None for p in model.frontend.parameters())
     assert all(p.grad is not None for p in model.backend.classifier.parameters())
+
+
+def test_generic_loader_takes_the_official_layout(ssl_dir, tiny_io):
+    """``load_checkpoint_into`` (used by ``model.init_from`` fine-tuning) reads official files."""
+    from voxlab.models.checkpoints import load_checkpoint_into
+    from voxlab.models.ssl.config import load_frontend_config
+
+    model = build_model("ssl-aasist", frontend=load_frontend_config(ssl_dir / "tiny_config.json"))
+    load_checkpoint_into(model, ssl_dir / "tiny_official_layout.pth")
+    with torch.inference_mode():
+        logits = model.eval()(torch.from_numpy(tiny_io["case0_wav"]))
+    np.testing.assert_allclose(logits, tiny_io["case0_logits"], atol=ATOL)
+    small = build_model("ssl-aasist", frontend=load_frontend_config(ssl_dir / "tiny_config.json"),
+                        projection_dim=96)  # fmt: skip
+    with pytest.raises(CheckpointError, match=r"backend\.projection\.weight"):
+        load_checkpoint_into(small, ssl_dir / "tiny_official_layout.pth")
