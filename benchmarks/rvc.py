@@ -2,10 +2,11 @@
 conversion pipeline's stages.
 
 1. Synthesizer ``infer`` at the published sizes (random weights, seeded), 2 s of content:
-   voxlab's default (weight norm folded once at load) against the official inference
-   path's behaviour (weight norm recomputed as g * v / ||v|| at every call, which
-   ``load_rvc(fold_weight_norm=False)`` reproduces), same inputs, same process. Medians;
-   ratio = official-style / voxlab (> 1 means voxlab is faster).
+   voxlab's default (weight norm folded once at load; decoder on channels-last maps with
+   fused activations and additions) against the official inference path's structure
+   (weight norm recomputed as g * v / ||v|| at every call, plain unfused convolutions:
+   ``load_rvc(fold_weight_norm=False)`` with ``dec.fast_inference = False``), same
+   inputs, same process. Medians; ratio = official-style / voxlab (> 1: voxlab faster).
 2. ``voxlab convert`` stages on a 3 s input with a HuBERT-base-sized network (768-d, 12
    layers; random weights): F0 (Harvest, DIO), content features, synthesis; real-time
    factor of the whole conversion.
@@ -60,6 +61,7 @@ def bench_synthesizer(repeats: int) -> None:
         export = random_export(name, configs[name])
         fast = load_rvc(export)
         slow = load_rvc(export, fold_weight_norm=False)
+        slow.dec.fast_inference = False  # the official decoder: plain convs, unfused
         dim = fast.config.content_dim
         g = torch.Generator().manual_seed(1)
         phone = torch.randn(1, 200, dim, generator=g)
