@@ -42,7 +42,11 @@ def test_tts_piper_writes_a_watermarked_labelled_file(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("engine", "voice", "rate"),
-    [("kokoro", "bf_emma", 24_000), ("festival", "ked_diphone", 16_000), ("espeak", "de", 16_000)],
+    [
+        pytest.param("kokoro", "bf_emma", 24_000, marks=pytest.mark.slow),
+        ("festival", "ked_diphone", 16_000),
+        ("espeak", "de", 16_000),
+    ],
 )
 def test_tts_engines_label_without_watermark(tmp_path, capsys, engine, voice, rate):
     _engine_or_skip(engine)

