@@ -70,14 +70,16 @@ def rss_mb(pid: int) -> float:
 def part_model(args, clips) -> dict:
     from voxlab.detection import Detector
 
-    detector = Detector.from_pretrained(args.model, download=False, batch_size=16)
+    detector = Detector.from_pretrained(args.model, download=False, batch_size=args.batch)
+    list(detector.score_files(clips[:2]))  # warm-up, as the server's first request is
     rates = []
     for _ in range(args.repeats):
         start = time.perf_counter()
         rows = list(detector.score_files(clips))
         rates.append(len(rows) / (time.perf_counter() - start))
         assert all(r.status == "ok" for r in rows)
-    return {"files": len(clips), "files_per_s": round(statistics.median(rates), 3),
+    return {"files": len(clips), "batch_size": args.batch,
+            "files_per_s": round(statistics.median(rates), 3),
             "runs": [round(r, 3) for r in rates]}  # fmt: skip
 
 
@@ -86,7 +88,7 @@ def server_env(args, **extra) -> dict[str, str]:
         "VOXLAB_MODEL_DIR": str(FIXTURES / "pretrained"),
         "VOXLAB_SERVE_DEFAULT_MODEL": args.model,
         "VOXLAB_SERVE_DOWNLOAD": "false",
-        "VOXLAB_SERVE_MAX_BATCH": "16",
+        "VOXLAB_SERVE_MAX_BATCH": str(args.batch),
         "VOXLAB_SERVE_MAX_WAIT_MS": str(args.max_wait_ms),
         "VOXLAB_SERVE_QUEUE_SIZE": str(args.queue_size),
         "VOXLAB_SERVE_RATE_LIMIT_PER_MINUTE": "0",  # measure the queue, not the rate limit
@@ -127,13 +129,23 @@ def part_throughput(args, clips, token, server) -> dict:
     with ThreadPoolExecutor(args.clients) as pool:
         list(pool.map(client_loop, range(args.clients)))
     wall = time.perf_counter() - start
+    metrics = httpx.get(server.url + "/metrics").text
+    count = _metric(metrics, "voxlab_batch_inputs_count")
     return {
+        "mean_server_batch": round(_metric(metrics, "voxlab_batch_inputs_sum") / count, 2)
+        if count
+        else None,
         "clients": args.clients,
         "requests": len(requests),
         "codes": codes,
         "files_per_s": round(len(latencies) / wall, 3),
         "latency_ms": percentiles(latencies),
     }
+
+
+def _metric(text: str, name: str) -> float:
+    """Sum of a metric's series in Prometheus text."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
 
 
 def part_overload(args, clips, token, server, rate: float) -> dict:
@@ -203,7 +215,7 @@ def part_overload(args, clips, token, server, rate: float) -> dict:
         complete.append(state["status"] == "done" and len(rows) == 4)
     client.close()
     return {
-        "target_rate": round(target, 3), "sent": n, "send_seconds": round(sent_s, 1),
+        "target_rate": round(target, 3), "sent": n, "seconds_to_last_answer": round(sent_s, 1),
         "codes": codes, "retry_after_s": sorted(set(retry_after))[:10],
         "accepted_latency_ms": percentiles(accepted_latency) if accepted_latency else None,
         "server_rss_mb": {
@@ -253,7 +265,7 @@ def part_ray(args, clips, workdir: Path) -> dict:
     from voxlab.scale import ScanOptions, scan
     from voxlab.scale.cluster import local_cluster
 
-    options = ScanOptions(model=args.model, download=False, batch_size=16)
+    options = ScanOptions(model=args.model, download=False, batch_size=args.batch)
     local = scan(clips, workdir / "scan-local", options=options, resume=False)
     cpus = os.cpu_count() or 2
     with local_cluster(workdir / "ray", num_cpus=cpus) as address:
@@ -272,7 +284,8 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=32, help="distinct 4-s clips")
     parser.add_argument("--requests", type=int, default=64, help="throughput requests")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=1, help="model-only runs (median)")
+    parser.add_argument("--batch", type=int, default=16, help="detect batch = server max batch")
+    parser.add_argument("--repeats", type=int, default=2, help="model-only runs (median)")
     parser.add_argument("--overload", type=float, default=4.0, help="x sustainable rate")
     parser.add_argument("--seconds", type=float, default=20.0, help="overload duration")
     parser.add_argument("--crash-files", type=int, default=500)
