@@ -96,7 +96,7 @@ def mel_frequencies(n_mels: int, *, fmin: float, fmax: float, htk: bool = False)
 
 @lru_cache(maxsize=32)
 def _mel_np(sample_rate, n_fft, n_mels, fmin, fmax, htk, norm) -> np.ndarray:
-    fftfreqs = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
+    fftfreqs = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)  # exact bin centres, odd n_fft too
     mel_f = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)
     fdiff = np.diff(mel_f)
     ramps = mel_f[:, None] - fftfreqs[None, :]

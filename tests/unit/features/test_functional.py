@@ -24,13 +24,14 @@ def signal() -> np.ndarray:
 # ----------------------------------------------------------------- librosa agreement
 
 
-@pytest.mark.parametrize("htk", [False, True])
-def test_mel_filterbank_equals_librosa(htk):
+@pytest.mark.parametrize(("htk", "n_fft"), [(False, 512), (True, 512), (False, 321)])
+def test_mel_filterbank_equals_librosa(htk, n_fft):
+    # odd n_fft (DNSMOS uses 321): the bins are k * sr / n_fft, not a linspace to sr / 2
     ours = Fn.mel_filterbank(
-        sample_rate=SR, n_fft=512, n_mels=40, fmin=50, fmax=7000, htk=htk, dtype=torch.float64
+        sample_rate=SR, n_fft=n_fft, n_mels=40, fmin=50, fmax=7000, htk=htk, dtype=torch.float64
     ).numpy()
     ref = librosa.filters.mel(
-        sr=SR, n_fft=512, n_mels=40, fmin=50, fmax=7000, htk=htk, dtype=np.float64
+        sr=SR, n_fft=n_fft, n_mels=40, fmin=50, fmax=7000, htk=htk, dtype=np.float64
     )
     np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
 
