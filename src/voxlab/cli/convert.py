@@ -17,10 +17,11 @@ def convert_command(
         ..., "--out", "-o", help="Output file (one input) or folder (several inputs)."
     ),
     rvc: Path = typer.Option(..., "--rvc", help="The RVC voice: the exported weights/<name>.pth."),
-    hubert: Path = typer.Option(
-        ...,
+    hubert: Path | None = typer.Option(
+        None,
         "--hubert",
-        help="Content encoder: RVC's hubert_base.pt (fairseq) or a transformers HuBERT folder.",
+        help="Content encoder: RVC's hubert_base.pt (fairseq) or a transformers HuBERT folder "
+        "(needed for audio inputs; .npz feature inputs go straight to the synthesizer).",
     ),
     index: Path | None = typer.Option(
         None, "--index", help="The voice's added_*.index (faiss) for feature retrieval."
@@ -62,7 +63,8 @@ def convert_command(
     RMVPE (--f0-method, --rmvpe) and can be shifted (--transpose). The output has the
     voice's sample rate and the input's duration, and carries voxlab's watermark and
     "AI-generated" tag. A bad input in a batch is reported as an error row; the rest are
-    converted; exit code 1 then.
+    converted; exit code 1 then. An .npz input holds the synthesizer's own inputs (phone,
+    pitchf, optionally pitch, phone_lengths, sid) and is synthesised directly.
 
     Examples:
         voxlab convert speech.wav --rvc weights/alice.pth --hubert hubert_base.pt -o out.wav
@@ -70,6 +72,7 @@ def convert_command(
         voxlab convert in.wav --rvc alice.pth --hubert hubert_base.pt --transpose 12 -o o.flac
         voxlab convert clips/ --rvc alice.pth --hubert hubert/ --f0-method dio -o out/ -f json
         voxlab convert in.wav --rvc a.pth --hubert h.pt --f0-method rmvpe --rmvpe rmvpe.pt -o o.wav
+        voxlab convert feats.npz --rvc alice.pth --deterministic -o feats.wav
     """
     import sys
 
@@ -90,6 +93,11 @@ def convert_command(
     if not files:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, inputs))}")
     pairs = plan_outputs(files, out, ext=ext if ext.startswith(".") else f".{ext}")
+    if hubert is None and any(f.suffix.lower() != ".npz" for f in files):
+        raise VoxlabError(
+            "converting audio needs --hubert hubert_base.pt (RVC's content encoder) or a "
+            "transformers HuBERT folder"
+        )
     if f0_method == "rmvpe" and rmvpe is None:
         raise VoxlabError("--f0-method rmvpe needs --rmvpe rmvpe.pt (RVC's RMVPE weights)")
     converter = RVCConverter.load(rvc, hubert, index, rmvpe=rmvpe)

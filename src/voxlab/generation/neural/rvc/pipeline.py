@@ -149,7 +149,8 @@ class RVCConverter:
 
     Args:
         model: The loaded synthesizer (:func:`~.loading.load_rvc`).
-        content: HuBERT/ContentVec (:func:`~.hubert.load_content_encoder`).
+        content: HuBERT/ContentVec (:func:`~.hubert.load_content_encoder`); None for a
+            voice that only synthesises precomputed features (:mod:`.files`).
         index: The voice's feature index, if any.
         name: Voice name (recorded in the output's provenance).
         rmvpe: An RMVPE pitch model (:func:`~.rmvpe.load_rmvpe`) for ``f0_method="rmvpe"``.
@@ -162,7 +163,7 @@ class RVCConverter:
     def __init__(
         self,
         model: RVCSynthesizer,
-        content: ContentEncoder,
+        content: ContentEncoder | None,
         index: FeatureIndex | None = None,
         *,
         name: str = "rvc",
@@ -185,7 +186,7 @@ class RVCConverter:
     def load(
         cls,
         rvc: str | Path,
-        hubert: str | Path,
+        hubert: str | Path | None,
         index: str | Path | None = None,
         *,
         rmvpe: str | Path | None = None,
@@ -197,7 +198,7 @@ class RVCConverter:
             ConfigError: faiss missing for an index, or the index width is wrong.
         """
         model = load_rvc(rvc)
-        content = load_content_encoder(hubert)
+        content = load_content_encoder(hubert) if hubert is not None else None
         feature_index = FeatureIndex.load(index) if index is not None else None
         pitch = load_rmvpe(rmvpe) if rmvpe is not None else None
         return cls(model, content, feature_index, name=Path(rvc).stem, rmvpe=pitch)
@@ -229,6 +230,11 @@ class RVCConverter:
 
         options = options or ConvertOptions()
         options.check()
+        if self.content is None:
+            raise ConfigError(
+                "converting audio needs HuBERT/ContentVec for the content: pass --hubert "
+                "hubert_base.pt (RVC's fairseq file) or a transformers HuBERT folder"
+            )
         if options.f0_method == "rmvpe" and self.model.f0 and self.rmvpe is None:
             raise ConfigError(
                 "F0 method rmvpe needs the RMVPE model: pass --rmvpe rmvpe.pt (RVC's "
@@ -274,7 +280,7 @@ class RVCConverter:
             f0 = self._f0(padded, options.f0_method, padded.size // WINDOW)
             f0 = transpose_f0(f0, options.transpose)
         pieces = []
-        with self._randomness(options):
+        with self.randomness(options):
             for start, stop in segment_bounds(x, max_seconds=self.segment_seconds):
                 chunk = padded[start : stop + 2 * pad]  # the segment with 1 s of context
                 frames = chunk.size // WINDOW
@@ -319,7 +325,8 @@ class RVCConverter:
         return np.pad(f0[:n_frames], (0, max(0, n_frames - len(f0))))
 
     @staticmethod
-    def _randomness(options: ConvertOptions):
+    def randomness(options: ConvertOptions):
+        """Context of the model's random draws: seeded by ``options.seed``, or all zero."""
         from voxlab.generation.neural.commons import deterministic
 
         stack = contextlib.ExitStack()
