@@ -230,15 +230,15 @@ class RVCConverter:
 
         options = options or ConvertOptions()
         options.check()
-        if self.content is None:
-            raise ConfigError(
-                "converting audio needs HuBERT/ContentVec for the content: pass --hubert "
-                "hubert_base.pt (RVC's fairseq file) or a transformers HuBERT folder"
-            )
         if options.f0_method == "rmvpe" and self.model.f0 and self.rmvpe is None:
             raise ConfigError(
                 "F0 method rmvpe needs the RMVPE model: pass --rmvpe rmvpe.pt (RVC's "
                 "assets/rmvpe/rmvpe.pt), or use --f0-method harvest"
+            )
+        if self.content is None:
+            raise ConfigError(
+                "converting audio needs HuBERT/ContentVec for the content: pass --hubert "
+                "hubert_base.pt (RVC's fairseq file) or a transformers HuBERT folder"
             )
         speakers = self.model.config.spk_embed_dim
         if not 0 <= options.speaker < speakers:
