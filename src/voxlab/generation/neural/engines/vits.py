@@ -149,7 +149,7 @@ class VitsEngine(TTSEngine):
             self.require()
             from voxlab.generation.neural.vits import load_vits
 
-            self._model = load_vits(self.checkpoint, self._hparams())
+            self._model = load_vits(self.checkpoint, self.config)
         return self._model
 
     def _synthesize(
