@@ -1,0 +1,96 @@
+"""The robustness report on a tiny corpus: table shape, EERs, resume, per-item errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from voxlab.adversarial.robustness import conditions, load_corpus, run_report
+from voxlab.audio import save
+from voxlab.errors import ConfigError, DataError
+
+
+class LoudnessDetector(nn.Module):
+    """Bona fide logit = log energy above a fixed level: loud = bona fide (toy corpus)."""
+
+    default_policy = "full"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.scale * (torch.log(x.pow(2).mean(dim=1) + 1e-8) - np.log(0.01))
+        return torch.stack([-s, s], dim=1)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 16000
+    for key, level in (("bonafide", 0.2), ("spoof", 0.1)):
+        (tmp_path / key).mkdir()
+        for i in range(3):
+            tone = np.sin(2 * np.pi * (200 + 50 * i) * t) + 0.1 * rng.standard_normal(t.size)
+            save(tmp_path / key / f"{key}{i}.wav", (level * tone).astype(np.float32), 16000)
+    return tmp_path
+
+
+def test_conditions_cover_the_suite_and_budgets():
+    conds = conditions("all", [50, 40, 30])
+    labels = [c.label for c in conds]
+    assert labels[0] == "clean" and labels[-3:] == ["pgd_50db", "pgd_40db", "pgd_30db"]
+    for needed in ("mp3_64k", "opus_16k", "white_10db", "telephone", "reverb", "tempo_1.05",
+                   "resample_16k"):  # fmt: skip
+        assert needed in labels
+    assert len(set(labels)) == len(labels)
+    with pytest.raises(ConfigError, match="unknown attack"):
+        conditions("mp3_7k")
+
+
+def test_report_table_shape_eers_and_resume(corpus, tmp_path):
+    items = load_corpus(corpus)
+    assert sorted(u.key for u in items) == ["bonafide"] * 3 + ["spoof"] * 3
+    conds = conditions("gain_0.5,white_5db", [6])
+    calls = []
+
+    def load(name):
+        calls.append(name)
+        return LoudnessDetector()
+
+    out = tmp_path / "report"
+    rows = run_report(["toy-a", "toy-b"], items, conds, out, load=load, pgd_steps=5)
+    assert len(rows) == 2 * 4
+    eer = {(r["model"], r["condition"]): r["eer"] for r in rows}
+    assert eer[("toy-a", "clean")] == 0.0
+    assert eer[("toy-a", "gain_0.5")] == 0.0  # a uniform gain keeps the ranking
+    assert eer[("toy-a", "pgd_6db")] > eer[("toy-a", "clean")]  # the attack hurts
+    table = (out / "eer.md").read_text()
+    assert table.count("\n| toy-") == 2 and "pgd_6db" in table
+    assert len((out / "eer.csv").read_text().strip().splitlines()) == 1 + 8
+    assert (out / "heatmap.png").stat().st_size > 5000
+    assert calls == ["toy-a", "toy-b"]
+    cell = json.loads((out / "cells" / "toy-a" / "clean.json").read_text())
+    assert len(cell["scores"]) == 6
+    # resume: every cell is on disk, so no model is loaded again
+    again = run_report(["toy-a", "toy-b"], items, conds, out, load=load)
+    assert calls == ["toy-a", "toy-b"] and [r["eer"] for r in again] == [r["eer"] for r in rows]
+
+
+def test_broken_item_is_recorded_and_the_rest_scored(corpus, tmp_path):
+    (corpus / "spoof" / "broken.wav").write_bytes(b"not audio")
+    rows = run_report(["toy"], load_corpus(corpus), conditions("none"), tmp_path / "r",
+                      load=lambda _: LoudnessDetector())  # fmt: skip
+    assert rows[0]["n"] == 6 and list(rows[0]["errors"]) == ["spoof/broken"]
+
+
+def test_one_class_corpus_is_refused(corpus):
+    import shutil
+
+    shutil.rmtree(corpus / "spoof")
+    with pytest.raises(DataError, match="both bona fide and spoof"):
+        load_corpus(corpus)
