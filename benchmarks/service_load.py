@@ -3,7 +3,8 @@
 Parts (``--parts``, default all):
 
 - model:      model-only rate of the ``voxlab detect`` path (Detector.score_files) in this
-              process on 4-s clips: the baseline, files/s (median of --repeats runs).
+              process on 4-s clips, with torch's default threads and with one thread:
+              files/s (median of --repeats runs); the faster one is the baseline.
 - throughput: the real server (subprocess on 127.0.0.1), --clients concurrent clients
               posting the same clips to /v1/detect: files/s, ratio to the baseline,
               p50/p95/p99 latency.
@@ -68,19 +69,35 @@ def rss_mb(pid: int) -> float:
 
 
 def part_model(args, clips) -> dict:
+    """Model-only files/s of Detector.score_files (the voxlab detect path), per torch threads.
+
+    ``voxlab detect`` runs with torch's default intra-op threads; on a shared, oversubscribed
+    machine one thread can be much faster, so both are measured (the server's forward runs
+    on a worker thread).
+    """
+    import torch
+
     from voxlab.detection import Detector
 
     detector = Detector.from_pretrained(args.model, download=False, batch_size=args.batch)
-    list(detector.score_files(clips[:2]))  # warm-up, as the server's first request is
-    rates = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        rows = list(detector.score_files(clips))
-        rates.append(len(rows) / (time.perf_counter() - start))
-        assert all(r.status == "ok" for r in rows)
-    return {"files": len(clips), "batch_size": args.batch,
+    default = torch.get_num_threads()
+    out = {"files": len(clips), "batch_size": args.batch}
+    for threads in sorted({default, 1}, reverse=True):
+        torch.set_num_threads(threads)
+        list(detector.score_files(clips[:2]))  # warm-up, as the server's first request is
+        rates = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            rows = list(detector.score_files(clips))
+            rates.append(len(rows) / (time.perf_counter() - start))
+            assert all(r.status == "ok" for r in rows)
+        out[f"threads_{threads}"] = {
             "files_per_s": round(statistics.median(rates), 3),
-            "runs": [round(r, 3) for r in rates]}  # fmt: skip
+            "runs": [round(r, 3) for r in rates],
+        }
+    torch.set_num_threads(default)
+    out["files_per_s"] = max(v["files_per_s"] for k, v in out.items() if k.startswith("threads"))
+    return out
 
 
 def server_env(args, **extra) -> dict[str, str]:
