@@ -115,6 +115,16 @@ def test_histogram_llr_sees_non_monotonic_shortcuts():
     assert threshold_eer(values, is_spoof) > 0.4  # a threshold alone cannot see it
 
 
+def test_language_cap_is_round_robin_over_speakers():
+    from voxlab.generation.wild import _cap_languages
+
+    chosen = {"a": [1, 2, 3, 4], "b": [5], "c": [6, 7, 8]}
+    prepared = {"s1": {"language": "cs"}, "s2": {"language": "ru"}}
+    source = {"a": "s1", "b": "s1", "c": "s2"}
+    _cap_languages(chosen, 3, prepared, source)
+    assert chosen == {"a": [1, 2], "b": [5], "c": [6, 7, 8]}
+
+
 SOURCES_NEEDED = ("festvox-ru", "asterisk-it", "asterisk-ru", "pocketsphinx", "gcin-voice")
 
 

@@ -20,6 +20,7 @@ def make_wild_command(
     eval_attacks: str | None,
     seed: int,
     per_speaker: int,
+    per_language: int | None,
     sources: str | None,
     heldout_sources: str | None,
     channels: str | None,
@@ -45,6 +46,7 @@ def make_wild_command(
         eval_attacks=tuple(parse_attack_ids(eval_attacks)) if eval_attacks
         else defaults.eval_attacks,
         per_speaker=per_speaker,
+        per_language=per_language,
         channels=_ids(channels) or defaults.channels,
         seed=seed,
         sources_dir=str(sources_dir) if sources_dir else None,

@@ -45,6 +45,9 @@ def make_command(
     per_speaker: int = typer.Option(
         40, "--per-speaker", min=1, help="--wild: bona fide utterances per speaker (size knob)."
     ),
+    per_language: int | None = typer.Option(
+        None, "--per-language", min=1, help="--wild: at most N bona fide per language."
+    ),
     sources: str | None = typer.Option(
         None, "--sources", help="--wild: source ids (all installed ones if unset)."
     ),
@@ -103,7 +106,8 @@ def make_command(
         raise typer.Exit(
             make_wild_command(
                 out, attacks=attacks, eval_attacks=eval_attacks, seed=seed,
-                per_speaker=per_speaker, sources=sources, heldout_sources=heldout_sources,
+                per_speaker=per_speaker, per_language=per_language, sources=sources,
+                heldout_sources=heldout_sources,
                 channels=channels, sources_dir=sources_dir,
                 prepare_per_speaker=prepare_per_speaker, n_parallel=n_parallel, workers=workers,
                 watermark=bool(watermark), progress=progress, fmt=fmt,

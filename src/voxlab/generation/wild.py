@@ -141,6 +141,9 @@ class WildConfig:
         n_parallel: Parallel pairs (TTS of a transcript, the speaker's recording of it)
             of each V07 converter; speakers with fewer spare transcribed recordings get
             no V07 spoofs.
+        per_language: Bona fide utterances per language at most, taken round-robin over
+            the language's speakers (balances languages with many speakers); no cap if
+            None.
     """
 
     sources: tuple[str, ...] = ()
@@ -156,6 +159,7 @@ class WildConfig:
     prepare_per_speaker: int | None = None
     watermark: bool = False
     n_parallel: int = 6
+    per_language: int | None = None
 
     def __post_init__(self) -> None:
         if self.per_speaker < 1:
@@ -167,6 +171,8 @@ class WildConfig:
         for name in self.channels:
             if name not in CHANNELS:
                 raise ConfigError(f"unknown channel {name!r}; known: {', '.join(CHANNELS)}")
+        if self.per_language is not None and self.per_language < 1:
+            raise ConfigError(f"per_language must be at least 1, got {self.per_language}")
         if self.n_parallel < 2:
             raise ConfigError(f"n_parallel must be at least 2, got {self.n_parallel}")
         for attack_id in (*self.attacks, *self.eval_attacks):
@@ -275,6 +281,8 @@ def make_wild_plan(config: WildConfig) -> WildPlan:
             continue
         pick = sorted(rng.permutation(len(groups))[: config.per_speaker])
         chosen[speaker] = [groups[i] for i in pick]
+    if config.per_language is not None:
+        _cap_languages(chosen, config.per_language, prepared, speaker_source)
     converters = _converter_specs(config, by_speaker, chosen, prepared, speaker_source)
     counts = {spk: len(groups) for spk, groups in chosen.items()}
     split_of = _assign_splits(counts, set(_heldout_speakers(config, speaker_source)), rng)
@@ -308,6 +316,25 @@ def make_wild_plan(config: WildConfig) -> WildPlan:
             )  # fmt: skip
     plan.items = [it for seg in plan.segments for it in (seg["bonafide"], *seg["spoofs"])]
     return plan
+
+
+def _cap_languages(chosen, cap, prepared, speaker_source) -> None:
+    """At most ``cap`` utterances per language, taken round-robin over its speakers."""
+    by_language: dict[str, list[str]] = {}
+    for speaker in sorted(chosen):
+        by_language.setdefault(prepared[speaker_source[speaker]]["language"], []).append(speaker)
+    for speakers in by_language.values():
+        keep = dict.fromkeys(speakers, 0)
+        left = cap
+        while left > 0 and any(keep[s] < len(chosen[s]) for s in speakers):
+            for s in speakers:
+                if left > 0 and keep[s] < len(chosen[s]):
+                    keep[s] += 1
+                    left -= 1
+        for s in speakers:
+            chosen[s] = chosen[s][: keep[s]]
+            if not chosen[s]:
+                del chosen[s]
 
 
 def _heldout_speakers(config: WildConfig, speaker_source: dict[str, str]) -> list[str]:
