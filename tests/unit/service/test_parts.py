@@ -173,3 +173,15 @@ def test_metrics_render_histogram_buckets_cumulatively():
     assert 't_seconds_bucket{route="/x",le="1"} 2' in lines
     assert 't_seconds_bucket{route="/x",le="+Inf"} 3' in lines
     assert 't_seconds_count{route="/x"} 3' in lines
+
+
+def test_a_microphone_recording_webm_opus_is_sniffed_and_decoded(tmp_path):
+    """The page's recorder (MediaRecorder in Chromium) uploads WebM/Opus."""
+    from voxlab.audio import load, save
+    from voxlab.service.uploads import sniff_audio
+    from voxlab.testing import tone
+
+    data = save(tmp_path / "microphone.webm", tone(seconds=1.0), 16_000).read_bytes()
+    assert sniff_audio(data[:64]) == "webm"
+    samples, _ = load(data, sr=16_000)
+    assert abs(len(samples) - 16_000) < 400
