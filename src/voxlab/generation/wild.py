@@ -117,6 +117,9 @@ WILD_SENTENCES: dict[str, tuple[str, ...]] = {
         "Rice is often served in round bowls.",
     ),
 }
+#: TTS built from the bona fide recordings themselves (festival clunits of festvox-ru):
+#: it speaks a sentence of the language, not the transcript, which it would re-splice.
+SPLICING_TTS = frozenset({"W01"})
 #: Characters per second assumed when choosing a sentence of about the right length.
 _CHARS_PER_S = {"zh": 4.0}
 
@@ -441,6 +444,8 @@ def _segment(
             target = {"speaker": target_speaker}
         elif system.kind == "tts":
             text = transcript or _sentence(language, seconds, derive_seed(config.seed, utt_id))
+            if attack_id in SPLICING_TTS:  # never re-splice the recording of this very text
+                text = _sentence(language, seconds, derive_seed(config.seed, utt_id))
             target = {"speaker": speaker, "voice": _tts_voice(config, speaker, language)}
         label = target["speaker"] if target else speaker
         spoof = _item(config, split, utt_id, label, "spoof", attack_id, text, source)
