@@ -33,6 +33,7 @@ Debian festival voices, ``scripts/npm_assets.sh``); they speak the utterance's t
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -105,7 +106,8 @@ class AttackSystem:
         id: Short id (``V01``...).
         name: Short name.
         description: One line saying what it does.
-        kind: ``"vocoder"``, ``"vc"`` or ``"tts"``.
+        kind: ``"vocoder"``, ``"vc"``, ``"tts"`` or ``"checkpoint"`` (runs a model the
+            user supplies, e.g. R01 = RVC, see :mod:`voxlab.generation.neural.rvc.attack`).
         requires: What the input must carry besides audio: ``"target_f0"``,
             ``"converter"``, ``"text"``, ``"voice"``.
         run: The generator.
@@ -141,6 +143,8 @@ def _has(item: AttackInput, need: str) -> bool:
         return target is not None and target.converter is not None
     if need == "voice":
         return target is not None and target.voice is not None
+    if need.startswith("env:"):  # a user-supplied file named by an environment variable
+        return bool(os.environ.get(need[4:]))
     raise ConfigError(f"unknown attack requirement {need!r}")
 
 
@@ -346,3 +350,7 @@ def _register_engine_attacks() -> None:
 
 
 _register_engine_attacks()
+
+
+# Systems that run a user-supplied checkpoint register themselves (light imports only).
+from voxlab.generation.neural.rvc import attack as _rvc_attack  # noqa: E402, F401
