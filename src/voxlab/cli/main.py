@@ -39,6 +39,9 @@ COMMAND_MODULES = [
     "quality",
     "serve",
     "scan",
+    "explain",
+    "attack",
+    "robustness",
 ]
 
 app = typer.Typer(

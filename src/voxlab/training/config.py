@@ -7,6 +7,7 @@ No objects are built inside YAML: a recipe holds names and numbers, and
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -96,6 +97,11 @@ class TrainSection:
         device: ``cpu`` or ``cuda``.
         max_steps_per_epoch: Stop an epoch early (debug); 0 = full epoch.
         log_every: Steps between progress-bar loss updates.
+        adversarial: Adversarial training: ``""`` (off), ``"fgsm"`` or ``"pgd"``; each
+            batch is trained together with its adversarial twin
+            (:mod:`voxlab.adversarial.training`).
+        adversarial_snr_db: Budget of the adversarial twins (SNR in dB per item).
+        adversarial_steps: PGD steps.
     """
 
     class_weights: tuple[float, float] = (0.1, 0.9)
@@ -104,6 +110,9 @@ class TrainSection:
     device: str = "cpu"
     max_steps_per_epoch: int = 0
     log_every: int = 10
+    adversarial: str = ""
+    adversarial_snr_db: float = 40.0
+    adversarial_steps: int = 3
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,11 @@ def _validate(recipe: Recipe) -> Recipe:
         (0 <= recipe.optim.min_lr <= recipe.optim.lr, "optim.min_lr must be in [0, lr]"),
         (recipe.data.num_samples > 0, "data.num_samples must be > 0"),
         (all(w > 0 for w in recipe.train.class_weights), "train.class_weights must be > 0"),
+        (recipe.train.adversarial in ("", "fgsm", "pgd"),
+         "train.adversarial must be '', 'fgsm' or 'pgd'"),
+        (recipe.train.adversarial_steps >= 1, "train.adversarial_steps must be >= 1"),
+        (math.isfinite(recipe.train.adversarial_snr_db),
+         "train.adversarial_snr_db must be a finite SNR in dB"),
     ]  # fmt: skip
     for ok, message in checks:
         if not ok:

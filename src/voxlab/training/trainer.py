@@ -347,6 +347,8 @@ class Trainer:
             if step >= steps:
                 break
             waves, labels = waves.to(self.device), labels.to(self.device)
+            if self.recipe.train.adversarial:  # train on the batch and its adversarial twin
+                waves, labels = self._with_adversarial(net, waves, labels)
             optimizer.zero_grad(set_to_none=True)
             loss = criterion(net(waves), labels)
             if not torch.isfinite(loss):
@@ -365,6 +367,14 @@ class Trainer:
                 bar.set_postfix(loss=f"{np.mean(losses):.4f}")
         bar.close()
         return float(np.mean(losses))
+
+    def _with_adversarial(self, net, waves, labels):
+        from voxlab.adversarial.training import adversarial_batch
+
+        t = self.recipe.train
+        adv = adversarial_batch(net, waves, labels, method=t.adversarial,
+                                snr_db=t.adversarial_snr_db, steps=t.adversarial_steps)  # fmt: skip
+        return torch.cat([waves, adv]), torch.cat([labels, labels])
 
     def _evaluate(self, model: nn.Module, split: str) -> dict:
         from voxlab.evaluation import evaluate
