@@ -44,9 +44,10 @@ def session_options():
     """Session options for the engines: default thread count, no busy-waiting.
 
     onnxruntime's worker threads spin while they wait for work; on a machine whose cores
-    are shared (corpus workers, other jobs) that doubles synthesis time (Kokoro, measured
-    on a loaded 2-core machine: 17.9 s with spinning vs 8.9 s without), and costs little
-    when the machine is idle.
+    are shared (corpus workers, other jobs) that slows synthesis down (Kokoro, one
+    sentence on a 2-core machine at load 15, interleaved medians of 4 runs: 19.4 s with
+    spinning, 13.5 s without; Piper in benchmarks/tts_engines.py: 0.45x the time of
+    piper-tts's own session), and costs little when the machine is idle.
     """
     import onnxruntime
 
