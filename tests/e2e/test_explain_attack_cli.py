@@ -70,10 +70,15 @@ def test_attack_cli_records_a_bad_file_and_goes_on(model_dir, clip, tmp_path):
     bad.write_bytes(b"RIFF0000WAVEjunk")
     out = tmp_path / "adv"
     args = ["attack", str(clip), str(bad), "--model", "aasist-l", "--method", "fgsm",
-            "--policy", "full", "-o", str(out), "--no-progress"]  # fmt: skip
+            "--policy", "full", "--transfer", "aasist-l", "-o", str(out),
+            "--no-progress"]  # fmt: skip
     assert main(args) == 1
     rows = {r["path"]: r for r in json.loads((out / "results.json").read_text())}
     assert rows[str(clip)]["status"] == "ok" and rows[str(bad)]["status"] == "error"
+    ok = rows[str(clip)]
+    # transfer: the same audio scored by a second model (official 4-s input, tiled)
+    assert ok["transfer_model"] == "aasist-l"
+    assert ok["transfer_before"] != ok["transfer_after"]
     assert "bad.wav" in rows[str(bad)]["error"]
 
 
