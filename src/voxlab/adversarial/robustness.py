@@ -285,7 +285,7 @@ def heatmap(rows: Sequence[dict], path: str | Path) -> Path:
                 ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", fontsize=6,
                         color="white" if grid[i, j] > 50 else "black")  # fmt: skip
     fig.colorbar(image, ax=ax, label="EER (%)")
-    ax.set_title("Countermeasure EER (%) under channel conditions and adversarial budgets")
+    ax.set_title("EER (%) under channel conditions and adversarial budgets", fontsize=9)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
