@@ -46,7 +46,7 @@ def test_detect_files_reproduce_official_logits(name, model_dir, fixtures_dir, c
     reference, extra = MODELS[name]
     expected = np.load(fixtures_dir / "parity" / reference)
     files = [fixtures_dir / "parity" / f"espeak_{stem}_16k.flac" for stem in ITEMS.values()]
-    args = [*map(str, files)]
+    args = [*map(str, files), "--policy", "official"]  # parity: the published evaluation
     if name == "rawgat-st-add-as-released":
         args += ["--checkpoint", str(model_dir / "rawgat_st_add.pth"), *extra]
     else:
@@ -140,3 +140,19 @@ def test_fixed_length_model_refuses_full_policy(model_dir, fixtures_dir, capsys)
     path = fixtures_dir / "parity" / "espeak_de_tiny_16k.flac"
     assert main(["detect", str(path), "--model", "rawgat-st", "--policy", "full"]) == 2
     assert "exactly 64600 samples" in capsys.readouterr().err
+
+
+def test_default_judges_long_file_whole_and_table_says_so(model_dir, fixtures_dir, capsys):
+    """Issue 15 §4: the default scored only the first 4.04 s and printed the full duration."""
+    path = fixtures_dir / "parity" / "espeak_enus_long_16k.flac"  # 9.7 s
+    row = _detect([str(path), "--model", "aasist-l"], capsys)[str(path)]
+    assert row["policy"] == "windows" and row["judged_end"] == pytest.approx(9.6716, abs=1e-3)
+    assert main(["detect", str(path), "--model", "aasist-l", "--policy", "official"]) == 0
+    assert "0-4.04 s of 9.67" in capsys.readouterr().out
+
+
+def test_segments_without_windows_says_so(model_dir, fixtures_dir, capsys):
+    path = fixtures_dir / "parity" / "espeak_de_tiny_16k.flac"
+    args = [str(path), "--model", "aasist-l", "--policy", "official", "--segments"]
+    assert main(["detect", *args, "--format", "json"]) == 0
+    assert "--segments with --policy official gives one segment" in capsys.readouterr().err

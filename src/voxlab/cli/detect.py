@@ -15,7 +15,7 @@ from voxlab.detection import Detector, InputPolicy, ResultWriter
 from voxlab.detection.results import CSV_COLUMNS
 from voxlab.errors import ConfigError, VoxlabError
 
-TABLE_COLUMNS = ["path", "status", "score", "p_spoof", "verdict", "duration"]
+TABLE_COLUMNS = ["path", "status", "score", "p_spoof", "verdict", "duration", "judged"]
 
 
 def detect_command(
@@ -47,14 +47,20 @@ def detect_command(
     policy: str | None = typer.Option(
         None,
         "--policy",
-        help="official: first 4.04 s, short input tiled (as the published evaluation; the "
-        "default for the published models); full: the whole file in one pass (the default "
-        "for the whole-utterance GMM/LCNN baselines); windows: sliding windows over the "
-        "whole file, aggregated by mean logit and by the most-spoof window.",
+        help="auto (default): official for files up to the model's input (4.04 s), windows "
+        "for longer files, so the whole file is judged (the whole-utterance GMM/LCNN "
+        "baselines use full); official: first 4.04 s only, short input tiled (the published "
+        "evaluation, for parity with it); full: the whole file in one pass; windows: sliding "
+        "windows over the whole file, verdict on the mean logit (score_min: most-spoof "
+        "window). The 'judged' column says which seconds the verdict is based on.",
     ),
     window: float = typer.Option(4.0375, "--window", help="Window length (s), windows policy."),
     hop: float = typer.Option(2.0, "--hop", help="Hop between windows (s), windows policy."),
-    segments: bool = typer.Option(False, "--segments", help="Add per-window scores (JSON)."),
+    segments: bool = typer.Option(
+        False,
+        "--segments",
+        help="Add per-window scores (JSON). Only files judged by windows have more than one.",
+    ),
     threshold: float | None = typer.Option(
         None, "--threshold", help="Verdict threshold on the score (bona fide logit)."
     ),
@@ -84,8 +90,10 @@ def detect_command(
 
     Each file gets: score (bona fide logit, the ASVspoof convention), p_spoof (softmax of
     the [spoof, bona fide] logits, uncalibrated), verdict at the model's documented
-    threshold (or --threshold), duration and model. Bad files become rows with
-    status=error; the rest are scored; the exit code is 1 if any file failed.
+    threshold (or --threshold), duration, the seconds judged and model. Files longer
+    than the model's 4.04-s input are judged by sliding windows over the whole file
+    (--policy official judges only the first 4.04 s, as the published evaluation). Bad
+    files become rows with status=error; the rest are scored; the exit code is 1 if any file failed.
 
     With a calibration of the model (--calibration, or one stored beside its checkpoint)
     each file also gets its LLR, p_spoof becomes the posterior probability of spoof at
@@ -107,7 +115,7 @@ def detect_command(
     files = find_audio_files(paths)
     if not files:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, paths))}")
-    input_policy = None if policy is None else InputPolicy(name=policy, window=window, hop=hop)
+    input_policy = InputPolicy(name=policy or "auto", window=window, hop=hop)
     kwargs = dict(policy=input_policy, batch_size=batch_size, device=device)
     if checkpoint is not None:
         detector = Detector.from_checkpoint(
@@ -119,6 +127,13 @@ def detect_command(
         )
 
     from voxlab.detection.calibrated import apply_calibration
+
+    if segments and detector.policy.name in ("official", "full"):
+        typer.echo(
+            f"note: --segments with --policy {detector.policy.name} gives one segment per "
+            "file (one model input); use --policy windows (or auto) for per-window scores",
+            err=True,
+        )
 
     cal, cal_path = _calibration(model, checkpoint, calibration, threshold, prior, detector)
 

@@ -12,6 +12,7 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -64,8 +65,13 @@ class Detector:
             policy = getattr(model, "default_policy", "official")
         if isinstance(policy, str):
             policy = InputPolicy(name=policy, sample_rate=sample_rate)
-        self.policy = policy
         fixed = _fixed_length(model)
+        if policy.name == "auto":
+            if getattr(model, "default_policy", "official") == "full":
+                policy = InputPolicy(name="full", sample_rate=policy.sample_rate)
+            elif fixed is not None and policy.window_samples != fixed:
+                policy = replace(policy, window=fixed / policy.sample_rate, length=fixed)
+        self.policy = policy
         if fixed is not None and self.policy.name == "full":
             raise ConfigError(
                 f"{name} accepts exactly {fixed} samples; use --policy official or windows"
@@ -274,7 +280,9 @@ class Detector:
             threshold=self.threshold,
             duration=round(n_samples / self.sample_rate, 4),
             model=self.name,
-            policy=self.policy.name,
+            policy=self.policy.effective(n_samples),
+            judged_start=round(float(spans[:, 0].min()), 4),
+            judged_end=round(float(spans[:, 1].max()), 4),
             score_min=agg["score_min"],
             segments=segs,
         )

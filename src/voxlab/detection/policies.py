@@ -4,7 +4,9 @@ The official ASVspoof evaluation keeps the first 64,600 samples (4.0375 s at 16 
 tiles shorter input up to that length. ``full`` feeds the whole waveform at once (for
 models that accept any length). ``windows`` slides a window over the whole file so that a
 10-minute call is examined entirely; window scores are aggregated by the mean logit and by
-the most-spoof window.
+the most-spoof window. ``auto`` (the ``voxlab detect`` default) is ``official`` for input no
+longer than the model's input and ``windows`` for longer input, so no part of a long file
+goes unjudged.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from voxlab.errors import ConfigError
 
 #: The official evaluation length in samples at 16 kHz.
 OFFICIAL_SAMPLES = 64_600
-POLICIES = ("official", "full", "windows")
+POLICIES = ("official", "full", "windows", "auto")
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class InputPolicy:
     """How to cut a waveform into model inputs.
 
     Attributes:
-        name: ``"official"``, ``"full"`` or ``"windows"``.
+        name: ``"official"``, ``"full"``, ``"windows"`` or ``"auto"`` (official up to
+            ``length`` samples, windows beyond).
         window: Window length in seconds (``windows`` policy).
         hop: Hop between window starts in seconds (``windows`` policy).
         sample_rate: Rate of the waveforms in Hz.
@@ -42,10 +45,16 @@ class InputPolicy:
     def __post_init__(self) -> None:
         if self.name not in POLICIES:
             raise ConfigError(f"unknown input policy {self.name!r}; choose one of {POLICIES}")
-        if self.name == "windows" and not (0 < self.hop <= self.window):
+        if self.name in ("windows", "auto") and not (0 < self.hop <= self.window):
             raise ConfigError(
                 f"windows policy needs 0 < hop <= window, got hop={self.hop}, window={self.window}"
             )
+
+    def effective(self, n_samples: int) -> str:
+        """The policy actually applied to ``n_samples`` of audio (resolves ``auto``)."""
+        if self.name != "auto":
+            return self.name
+        return "official" if n_samples <= self.length else "windows"
 
     @property
     def window_samples(self) -> int:
@@ -86,9 +95,10 @@ def segment(waveform: np.ndarray, policy: InputPolicy) -> tuple[list[np.ndarray]
     """
     sr = policy.sample_rate
     total = len(waveform)
-    if policy.name == "official":
+    name = policy.effective(total)
+    if name == "official":
         return [tile_to(waveform, policy.length)], np.array([[0.0, min(total, policy.length) / sr]])
-    if policy.name == "full":
+    if name == "full":
         return [waveform], np.array([[0.0, total / sr]])
     win, hop = policy.window_samples, policy.hop_samples
     if total <= win:

@@ -15,8 +15,9 @@ from voxlab.errors import ConfigError
 
 #: Columns of CSV output and of the table, in order.
 CSV_COLUMNS = [
-    "path", "status", "score", "p_spoof", "verdict", "duration", "model", "policy",
-    "score_min", "logit_spoof", "logit_bonafide", "calibrated", "llr", "prior_spoof", "error",
+    "path", "status", "score", "p_spoof", "verdict", "duration", "judged", "judged_start",
+    "judged_end", "model", "policy", "score_min", "logit_spoof", "logit_bonafide", "calibrated",
+    "llr", "prior_spoof", "error",
 ]  # fmt: skip
 
 
@@ -49,7 +50,11 @@ class DetectionResult:
         threshold: The threshold used on ``score`` (``None``: logit comparison).
         duration: Seconds of audio in the file.
         model: Model name.
-        policy: Input policy (``official``, ``full``, ``windows``).
+        policy: Input policy applied to this file (``official``, ``full``, ``windows``;
+            ``auto`` resolves to one of them).
+        judged_start: Start (s) of the audio the verdict is based on.
+        judged_end: End (s) of the audio the verdict is based on: the official policy
+            judges only the first 4.04 s of a longer file.
         score_min: Bona fide logit of the most-spoof window (equals ``score`` for one input).
         segments: Per-window scores when asked for.
         error: The error message when ``status == "error"``.
@@ -70,6 +75,8 @@ class DetectionResult:
     duration: float | None = None
     model: str | None = None
     policy: str | None = None
+    judged_start: float | None = None
+    judged_end: float | None = None
     score_min: float | None = None
     segments: list[Segment] | None = field(default=None)
     error: str | None = None
@@ -96,7 +103,18 @@ class DetectionResult:
         logits = row.pop("logits") or [None, None]
         row["logit_spoof"], row["logit_bonafide"] = logits
         row.pop("segments", None)
+        row["judged"] = judged_text(self.judged_start, self.judged_end, self.duration)
         return row
+
+
+def judged_text(start: float | None, end: float | None, duration: float | None) -> str | None:
+    """``"0-4.04 s of 9.67"`` (part judged) or ``"all"``; ``None`` for error rows."""
+    if start is None or end is None:
+        return None
+    if duration is not None and start <= 0.0 and end >= duration - 1e-3:
+        return "all"
+    total = f" of {duration:.2f}" if duration is not None else ""
+    return f"{start:g}-{end:.2f} s{total}"
 
 
 def softmax_p_spoof(logits: Iterable[float]) -> float:

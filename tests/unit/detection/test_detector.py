@@ -133,3 +133,25 @@ def test_silence_gets_no_verdict(tmp_path):
     assert "near-silent" in rows[1].error
     with pytest.raises(NoSpeechError, match="nothing to judge"):
         det.score(np.zeros(16_000, np.float32))
+
+
+def test_auto_policy_judges_long_files_by_windows_and_says_which_part():
+    """Issue 15 §4: the default judged only the first 4.04 s of a long file silently."""
+    det = Detector(FixedModel(), name="toy", policy="auto")
+    short = det.score(tone(seconds=3.0))
+    assert short.policy == "official" and (short.judged_start, short.judged_end) == (0.0, 3.0)
+    assert short.to_row()["judged"] == "all"
+    long = det.score(tone(seconds=10.0), segments=True)
+    assert long.policy == "windows" and len(long.segments) > 1
+    assert (long.judged_start, long.judged_end) == (0.0, 10.0)
+    assert long.to_row()["judged"] == "all"
+    official = Detector(FixedModel(), name="toy", policy="official").score(tone(seconds=10.0))
+    assert official.judged_end == pytest.approx(4.0375)
+    assert official.to_row()["judged"] == "0-4.04 s of 10.00"
+
+
+def test_auto_policy_keeps_full_for_whole_utterance_models():
+    class Whole(EnergyModel):
+        default_policy = "full"
+
+    assert Detector(Whole(), policy="auto").policy.name == "full"
