@@ -24,6 +24,8 @@ APT_PACKAGES=(
   pocketsphinx-testdata         # voxlab.data.sources: LibriVox sentences with transcripts
   chromium          # voxlab serve: the browser test drives the web page headless
   chromium-driver   # voxlab serve: Selenium talks to chromium through it
+  opencv-doc        # voxlab face: test faces (examples/data/messi5.jpg, BSD-3-Clause)
+  ffmpeg            # voxlab av: the test reads the AI tag of made videos with ffprobe
 )
 
 need_apt=()

@@ -42,6 +42,8 @@ COMMAND_MODULES = [
     "explain",
     "attack",
     "robustness",
+    "face",
+    "av",
 ]
 
 app = typer.Typer(

@@ -1,0 +1,182 @@
+"""``voxlab face``: swap a face into a video, animate a photo with speech, detect fakes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from voxlab.errors import VoxlabError
+
+# cv2, dlib, torch and PyAV are imported inside the commands (fast `voxlab --help`).
+
+face_app = typer.Typer(
+    help="Faces: landmark swap, voice-driven talking face, detectors for both.",
+    no_args_is_help=True,
+)
+
+
+def bar(progress: bool, unit: str = "frame"):
+    """A ``wrap(iterable, total)`` that shows a tqdm bar on a terminal (quiet otherwise)."""
+    from tqdm import tqdm
+
+    def wrap(it, total):
+        return tqdm(it, total=total or None, unit=unit, file=sys.stderr,
+                    disable=not progress or None)  # fmt: skip
+
+    return wrap
+
+
+@face_app.command("swap")
+def swap_command(
+    target: Path = typer.Argument(..., help="Video whose face gets replaced."),
+    source: Path = typer.Option(..., "--source", "-s", help="Photo of the face to put in."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output video (.mp4)."),
+    face_index: int | None = typer.Option(
+        None, "--face-index", help="Which face of the target (0 = largest) when several."
+    ),
+    source_index: int | None = typer.Option(
+        None, "--source-index", help="Which face of the source photo (0 = largest)."
+    ),
+    smoothing: float = typer.Option(0.5, help="Landmark smoothing in [0, 1) (stabilisation)."),
+    blend: str = typer.Option("poisson", help="poisson (seamlessClone) or alpha (faster)."),
+    max_frames: int | None = typer.Option(None, help="Stop after this many frames."),
+    caption: bool = typer.Option(True, help="Draw the visible 'AI-generated' caption."),
+    progress: bool = typer.Option(True, help="Progress bar on a terminal."),
+) -> None:
+    """Put the face of --source onto the face in every frame of TARGET (landmark path).
+
+    Delaunay warp of the source face, colour transfer, Poisson blending and smoothed
+    landmarks; the target's audio is kept; the output carries the AI-generated tag.
+
+    Examples:
+        voxlab face swap --source me.jpg clip.mp4 -o swapped.mp4
+        voxlab face swap -s me.jpg group.mp4 --face-index 1 --blend alpha -o out.mp4
+    """
+    from voxlab.av.make import check_output_path, draw_caption
+    from voxlab.av.video import probe_video, read_audio_track, read_frames, read_image, write_video
+    from voxlab.face.swap import FaceSwapper
+    from voxlab.watermark.labels import label_metadata
+
+    check_output_path(out)
+    info = probe_video(target)
+    if not info.has_video:
+        raise VoxlabError(f"{target}: no video stream; give a video to swap into")
+    swapper = FaceSwapper(read_image(source), source_index=source_index, target_index=face_index,
+                          smoothing=smoothing, blend=blend, name=str(source))  # fmt: skip
+    frames = swapper.swap_frames(read_frames(target, max_frames=max_frames))
+    if caption:
+        frames = (draw_caption(f) for f in frames)
+    frames = bar(progress)(frames, min(info.frames, max_frames or 10**9))
+    audio = read_audio_track(target, sr=48_000) if info.has_audio else None
+    if audio is not None and max_frames:
+        audio = audio[: int(max_frames / (info.fps or 25) * 48_000)]
+    tags = label_metadata(extra=f"face swap from {source.name}")
+    write_video(out, frames, fps=info.fps or 25.0, audio=audio,
+                sample_rate=48_000 if audio is not None else None, metadata=tags)  # fmt: skip
+    s = swapper.stats
+    typer.echo(f"{out}: {s.swapped}/{s.frames} frames swapped ({s.no_face} without a face)",
+               err=True)  # fmt: skip
+    if s.swapped == 0:
+        raise VoxlabError(f"{target}: no face found in any frame; nothing was swapped")
+
+
+@face_app.command("talk")
+def talk_command(
+    image: Path = typer.Argument(..., help="Photo of a face."),
+    speech: Path = typer.Argument(..., help="Speech audio (any format voxlab reads)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output video (.mp4)."),
+    fps: float = typer.Option(25.0, help="Frame rate."),
+    face_index: int | None = typer.Option(None, "--face-index", help="Which face (0 = largest)."),
+    seed: int = typer.Option(0, help="Seed of blinks and head motion."),
+    head_motion: float = typer.Option(1.0, help="Head-motion amplitude (0 = still)."),
+    caption: bool = typer.Option(True, help="Draw the visible 'AI-generated' caption."),
+    progress: bool = typer.Option(True, help="Progress bar on a terminal."),
+) -> None:
+    """Animate the face in IMAGE so it speaks SPEECH (mouth from envelope + spectrum).
+
+    Examples:
+        voxlab tts "Hello there." -o hello.wav && voxlab face talk me.jpg hello.wav -o talk.mp4
+        voxlab face talk me.jpg speech.flac --head-motion 0 --no-caption -o still.mp4
+    """
+    from voxlab.audio import load
+    from voxlab.av.make import check_output_path, draw_caption
+    from voxlab.av.video import read_image, write_video
+    from voxlab.face.talk import TalkingFace, mouth_from_audio
+    from voxlab.watermark.labels import label_metadata, read_label
+
+    check_output_path(out)
+    audio, info = load(speech, sr=None, mono=True)
+    face = TalkingFace(read_image(image), face_index=face_index, seed=seed,
+                       head_motion=head_motion, name=str(image))  # fmt: skip
+    track = mouth_from_audio(audio, info.sample_rate, fps=fps)
+    frames = face.frames(track)
+    if caption:
+        frames = (draw_caption(f) for f in frames)
+    frames = bar(progress)(frames, len(track.opening))
+    label = read_label(speech)
+    tags = label_metadata(extra=f"talking face from {image.name}" +
+                          (f"; speech label: {label}" if label else ""))  # fmt: skip
+    write_video(out, frames, fps=fps, audio=audio, sample_rate=info.sample_rate, metadata=tags)
+    typer.echo(f"{out}: {len(track.opening)} frames", err=True)
+
+
+@face_app.command("detect")
+def detect_command(
+    video: Path = typer.Argument(..., help="Video to check."),
+    out_dir: Path | None = typer.Option(
+        None, "--out-dir", "-o", help="Write report.json and report.png here."
+    ),
+    weights: Path | None = typer.Option(None, help="Boundary-CNN weights (shipped by default)."),
+    max_frames: int | None = typer.Option(None, help="Analyse at most this many frames."),
+    face_index: int | None = typer.Option(None, "--face-index", help="Which face (0 = largest)."),
+    cm_model: str | None = typer.Option(
+        None, "--cm-model", help="Also score the audio with this `voxlab detect` model."
+    ),
+    key: Path | None = typer.Option(None, "--key", help="Watermark key (generation key if unset)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json (to stdout)."),
+    progress: bool = typer.Option(True, help="Progress bar on a terminal."),
+) -> None:
+    """Check a video: blending-boundary CNN, audio-visual synchrony, audio watermark/CM.
+
+    Examples:
+        voxlab face detect suspicious.mp4
+        voxlab face detect clip.mp4 -o report/ --format json
+        voxlab face detect clip.mp4 --cm-model aasist --max-frames 250
+    """
+    from voxlab.face.report import analyse_video, plot_report
+
+    if fmt not in ("text", "json"):
+        raise VoxlabError(f"--format {fmt!r}: use text or json")
+    report = analyse_video(video, weights=weights, max_frames=max_frames, face_index=face_index,
+                           cm_model=cm_model, key=key, progress=bar(progress))  # fmt: skip
+    public = {k: v for k, v in report.items() if not k.startswith("_")}
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "report.json").write_text(json.dumps(public, indent=2))
+        plot_report(report, out_dir / "report.png")
+    if fmt == "json":
+        typer.echo(json.dumps(public, indent=2))
+        return
+    b = report["boundary"]
+    typer.echo(f"{video}: {report['frames']} frames, face in {report['faces_found']}")
+    typer.echo(f"  boundary CNN mean logit: {b['mean']} (>0 = swapped)")
+    sy = report["synchrony"]
+    if "skipped" in sy:
+        typer.echo(f"  synchrony: skipped ({sy['skipped']})")
+    else:
+        flag = "FLAGGED (out of sync)" if sy["flagged"] else "in sync"
+        typer.echo(f"  synchrony: best lag {sy['lag_s']} s, r={sy['peak']} -> {flag}")
+    au = report["audio"]
+    if "skipped" not in au:
+        typer.echo(f"  audio watermark: {'found' if au['watermark']['found'] else 'not found'};"
+                   f" label: {au.get('label')}")  # fmt: skip
+        if "countermeasure" in au:
+            typer.echo(f"  countermeasure: {au['countermeasure']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``voxlab face`` to ``app``."""
+    app.add_typer(face_app, name="face")
