@@ -45,7 +45,7 @@ def test_video_without_audio_and_audio_without_video(tmp_path):
 def test_corrupt_empty_missing(tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00\x01garbage" * 100)
-    with pytest.raises(VideoError, match="bad.mp4"):
+    with pytest.raises(VideoError, match=r"bad\.mp4"):
         list(read_frames(bad))
     empty = tmp_path / "e.mp4"
     empty.touch()

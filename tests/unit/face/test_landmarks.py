@@ -9,7 +9,7 @@ import pytest
 def test_one_face_with_68_points_inside_its_box(face_photo, landmarker):
     faces = landmarker.faces(face_photo)
     assert len(faces) == 1
-    left, top, right, bottom = faces[0].box
+    left, _, right, _ = faces[0].box
     pts = faces[0].points
     assert pts.shape == (68, 2)
     # the eyes sit above the mouth and the nose tip between them

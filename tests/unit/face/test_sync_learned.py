@@ -67,7 +67,7 @@ def test_missing_boundary_weights_say_how_to_make_them(tmp_path):
     from voxlab.errors import CheckpointError
     from voxlab.face.boundary import load_boundary
 
-    with pytest.raises(CheckpointError, match="python -m voxlab.face.boundary"):
+    with pytest.raises(CheckpointError, match=r"python -m voxlab\.face\.boundary"):
         load_boundary(tmp_path / "none.pt")
 
 
