@@ -165,6 +165,8 @@ def run_cell(
                     scores[utt.utt_id] = float(model(model_input(x, policy=policy))[0, 1])
         except VoxlabError as exc:
             errors[utt.utt_id] = str(exc)
+        except (RuntimeError, ValueError) as exc:  # e.g. audio too short for the model
+            errors[utt.utt_id] = f"{utt.path}: {type(exc).__name__}: {exc}"
     keys = {u.utt_id: u.key for u in corpus}
     bona = [s for u, s in scores.items() if keys[u] == "bonafide"]
     spoof = [s for u, s in scores.items() if keys[u] == "spoof"]

@@ -104,6 +104,8 @@ def attack_command(
                 )
         except VoxlabError as exc:
             row.update(status="error", error=str(exc))
+        except (RuntimeError, ValueError) as exc:  # e.g. audio too short for the model
+            row.update(status="error", error=f"{path}: {type(exc).__name__}: {exc}")
         rows.append(row)
     (out / "results.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     with (out / "results.csv").open("w", encoding="utf-8", newline="") as handle:

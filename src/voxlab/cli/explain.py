@@ -84,6 +84,8 @@ def explain_command(
                 row["arrays"] = str(expl.save_npz(stem.with_suffix(".npz")))
             except VoxlabError as exc:
                 row.update(status="error", error=str(exc))
+            except (RuntimeError, ValueError) as exc:  # e.g. audio too short for the model
+                row.update(status="error", error=f"{path}: {type(exc).__name__}: {exc}")
             rows.append(row)
             summary.write(json.dumps(row) + "\n")
             summary.flush()
