@@ -47,7 +47,7 @@ def _vocode(segment: np.ndarray) -> np.ndarray:
 
 
 def make_spliced(
-    n_files: int, seg_seconds: float, seed: int
+    n_files: int, seg_seconds: float, seed: int, host_seconds: float = 8.0
 ) -> list[tuple[np.ndarray, float, float]]:
     """``(wave, start_s, end_s)`` per spliced file."""
     from voxlab.audio import resample
@@ -64,10 +64,10 @@ def make_spliced(
     while len(out) < n_files:
         host = raw[i % len(raw)]
         j = i + 1
-        while len(host) < 5 * SR:
+        while len(host) < min(5.0, host_seconds) * SR:
             host = np.concatenate([host, raw[j % len(raw)]])
             j += 1
-        host = host[: 8 * SR]
+        host = host[: int(host_seconds * SR)]
         i = j
         n = int(seg_seconds * SR)
         start = int(rng.integers(int(0.5 * SR), len(host) - n - int(0.5 * SR)))
@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--model", default="aasist")
     parser.add_argument("--ig-steps", type=int, default=16)
     parser.add_argument("--segment", type=float, default=1.25)
+    parser.add_argument("--host-seconds", type=float, default=8.0)
     parser.add_argument("--hop", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
@@ -101,7 +102,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     model = load_model(args.model, download=False)
     rows = []
-    for k, (wave, a, b) in enumerate(make_spliced(args.files, args.segment, args.seed)):
+    for k, (wave, a, b) in enumerate(
+        make_spliced(args.files, args.segment, args.seed, args.host_seconds)
+    ):
         t0 = time.perf_counter()
         expl = explain(model, wave, ig_steps=args.ig_steps, hop=args.hop, name=args.model)
         centre = (a + b) / 2
