@@ -119,7 +119,10 @@ def main() -> None:
             "ig_pos_mass": expl.mass_inside(a, b, what="ig"),
             "ig_abs_mass": float(abs_profile[inside].sum() / abs_profile.sum()),
             "gradcam_mass": expl.mass_inside(a, b, what="gradcam"),
-            "worst_window_has_segment": bool(worst[0] <= centre <= worst[1]),
+            # with a single window (a host no longer than it) the question is moot
+            "worst_window_has_segment": (
+                bool(worst[0] <= centre <= worst[1]) if len(expl.window_scores) > 1 else None
+            ),
             "completeness_error": expl.ig_completeness_error,
             "file_score": float(np.mean(expl.window_scores)),
             "seconds": round(time.perf_counter() - t0, 1),
@@ -134,14 +137,17 @@ def main() -> None:
             )
     keys = ("chance", "ig_pos_mass", "ig_abs_mass", "gradcam_mass", "completeness_error")
     med = {k: statistics.median(r[k] for r in rows) for k in keys}
-    hit = sum(r["worst_window_has_segment"] for r in rows) / len(rows)
+    judged = [
+        r["worst_window_has_segment"] for r in rows if r["worst_window_has_segment"] is not None
+    ]
+    hit = f"{sum(judged) / len(judged):.2f}" if judged else "n/a (one window per file)"
     print(f"\n{args.model}, {len(rows)} spliced files, {args.ig_steps} IG steps (medians)")
     print("| measure | median | ratio to chance |")
     print("|---|---|---|")
     print(f"| chance (segment / file length) | {med['chance']:.3f} | 1.00 |")
     for key in ("ig_pos_mass", "ig_abs_mass", "gradcam_mass"):
         print(f"| {key} inside segment | {med[key]:.3f} | {med[key] / med['chance']:.2f} |")
-    print(f"| lowest window contains the segment | {hit:.2f} (fraction of files) | |")
+    print(f"| lowest window contains the segment (fraction of files) | {hit} | |")
     print(f"| IG completeness error | {med['completeness_error']:.3g} | |")
     target = "met" if med["ig_pos_mass"] >= 0.8 or med["gradcam_mass"] >= 0.8 else "NOT met"
     print(f"target >= 0.80 of the mass inside: {target}")
