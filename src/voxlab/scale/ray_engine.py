@@ -27,7 +27,10 @@ def _decode_batch(batch: dict[str, np.ndarray], *, options_json: str) -> dict[st
     from voxlab.detection.policies import InputPolicy, segment
 
     options = json.loads(options_json)
-    policy = InputPolicy(name=options["policy_name"], window=options["window"], hop=options["hop"])
+    policy = InputPolicy(
+        name=options["policy_name"], window=options["window"], hop=options["hop"],
+        length=options["length"],
+    )  # fmt: skip
     out: dict[str, list] = {k: [] for k in ("path", "error", "n_samples", "n_inputs", "length",
                                             "inputs", "spans")}  # fmt: skip
     for path in batch["path"]:
@@ -155,9 +158,7 @@ def ray_rows(
         ) from exc
     from dataclasses import asdict
 
-    from voxlab.detection.policies import InputPolicy
-
-    policy = InputPolicy(name=_policy_name(options))
+    policy = _input_policy(options)
     started_here = not ray.is_initialized()
     if started_here:
         try:
@@ -174,6 +175,7 @@ def ray_rows(
         pool = actors or (gpus if gpus else cpus)
         decode_json = json.dumps({
             "policy_name": policy.name, "window": policy.window, "hop": policy.hop,
+            "length": policy.length,
             "max_seconds": options.max_seconds,
         })  # fmt: skip
         scorer_json = json.dumps({"options": asdict(options)})
@@ -204,12 +206,12 @@ def ray_rows(
             ray.shutdown()
 
 
-def _policy_name(options) -> str:
+def _input_policy(options):
     """The input policy the detector will use (decoding must cut inputs the same way)."""
     from voxlab import pretrained
+    from voxlab.detection.policies import InputPolicy
 
-    if options.policy is not None:
-        return options.policy
     if options.checkpoint is None and options.model in pretrained.names():
-        return "official"  # every catalogue model takes the official 4.04 s input
-    return getattr(options.detector().model, "default_policy", "official")
+        # Catalogue models take the official 4.04-s input: the Detector keeps the policy.
+        return InputPolicy(name=options.policy or "auto")
+    return options.detector().policy

@@ -23,7 +23,8 @@ class ScanOptions:
     Attributes:
         model: Catalogue name (``voxlab models list``).
         checkpoint: Checkpoint file instead of the catalogue lookup.
-        policy: Input policy (``official``, ``full``, ``windows``; model default if None).
+        policy: Input policy (``auto`` when None, as ``voxlab detect``; ``official``,
+            ``full``, ``windows``).
         batch_size: Model inputs per forward.
         segments: Keep per-window scores.
         max_seconds: Refuse longer files (error rows).
@@ -46,7 +47,8 @@ class ScanOptions:
         """The :class:`~voxlab.detection.Detector` these options describe."""
         from voxlab.detection import Detector
 
-        kwargs = dict(policy=self.policy, batch_size=self.batch_size, threshold=self.threshold)
+        policy = self.policy or "auto"  # as `voxlab detect`
+        kwargs = dict(policy=policy, batch_size=self.batch_size, threshold=self.threshold)
         if self.checkpoint is not None:
             return Detector.from_checkpoint(self.checkpoint, model=self.model, **kwargs)
         return Detector.from_pretrained(self.model, download=self.download, **kwargs)

@@ -141,7 +141,8 @@ class ModelPool:
 
         start = time.perf_counter()
         checkpoint = self.config.checkpoints.get(name)
-        kwargs = dict(batch_size=self.config.max_batch)
+        # "auto" as `voxlab detect`: official up to the model input, windows beyond.
+        kwargs = dict(batch_size=self.config.max_batch, policy="auto")
         from voxlab import pretrained
 
         if name in pretrained.names():

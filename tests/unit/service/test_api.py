@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,20 +58,25 @@ def test_detect_returns_the_row_voxlab_detect_prints(service, fixtures_dir, monk
     from voxlab.cli.main import main
 
     client, token, _ = service
-    response = _post_file(client, token, SHORT)
-    assert response.status_code == 200
-    row = response.json()
+    long = PARITY / "espeak_enus_long_16k.flac"  # 9.7 s: the default (auto) judges windows
+    rows = {}
+    for path in (SHORT, long):
+        response = _post_file(client, token, path)
+        assert response.status_code == 200
+        rows[path.name] = response.json()
     monkeypatch.setenv("VOXLAB_MODEL_DIR", str(fixtures_dir / "pretrained"))
-    args = ["detect", str(SHORT), "--model", "aasist-l", "--format", "json", "--no-progress"]
-    assert main(args) == 0
-    expected = json.loads(capsys.readouterr().out)[0]
-    assert set(row) == set(expected)
-    assert row["path"] == SHORT.name
-    for key in ("status", "verdict", "threshold", "duration", "model", "policy"):
-        assert row[key] == expected[key], key
-    # Same model and input; batched forwards may differ in the last float bits (tol 1e-4).
-    np.testing.assert_allclose(row["logits"], expected["logits"], atol=1e-4)
-    assert row["p_spoof"] == pytest.approx(expected["p_spoof"], abs=1e-4)
+    args = ["detect", str(SHORT), str(long), "--model", "aasist-l", "--format", "json"]
+    assert main([*args, "--no-progress"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [r["policy"] for r in printed] == ["official", "windows"]
+    for expected in printed:
+        row = rows[Path(expected["path"]).name]
+        assert set(row) == set(expected)
+        for key in ("status", "verdict", "threshold", "duration", "model", "policy"):
+            assert row[key] == expected[key], key
+        # Same model and input; batched forwards may differ in the last float bits (tol 1e-4).
+        np.testing.assert_allclose(row["logits"], expected["logits"], atol=1e-4)
+        assert row["p_spoof"] == pytest.approx(expected["p_spoof"], abs=1e-4)
 
 
 def test_detect_raw_body_windows_and_segments(service):

@@ -22,7 +22,9 @@ async def detect(
     request: Request,
     file: UploadFile | None = File(None, description="The audio (or send it as the raw body)."),
     model: str | None = Query(None, description="Model name (GET /v1/models)."),
-    policy: str | None = Query(None, description="official, full or windows."),
+    policy: str | None = Query(
+        None, description="auto (default, as voxlab detect), official, full or windows."
+    ),
     segments: bool = Query(False, description="Add per-window scores."),
     window: float = Query(4.0375, gt=0, description="Window (s), windows policy."),
     hop: float = Query(2.0, gt=0, description="Hop (s), windows policy."),

@@ -23,7 +23,7 @@ from fastapi import (
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from voxlab.detection.results import CSV_COLUMNS
+from voxlab.detection.results import CSV_COLUMNS, judged_text
 from voxlab.errors import VoxlabError
 from voxlab.service.auth import require_token
 from voxlab.service.routes._common import state_of
@@ -196,6 +196,9 @@ def _csv(rows: Iterator[dict]) -> Iterator[str]:
     for row in rows:
         flat = dict(row)
         flat["logit_spoof"], flat["logit_bonafide"] = flat.pop("logits", None) or (None, None)
+        flat["judged"] = judged_text(
+            row.get("judged_start"), row.get("judged_end"), row.get("duration")
+        )
         writer.writerow(flat)
         yield buffer.getvalue()
         buffer.seek(0)
