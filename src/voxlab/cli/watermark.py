@@ -25,7 +25,8 @@ TABLE_COLUMNS = [
     "segments",
     "ai_label",
 ]
-CSV_COLUMNS = [*TABLE_COLUMNS, "rate", "mode", "duration", "error"]
+# the table shows `decoded` beside the payload ("1a2b3c4d = system V03")
+CSV_COLUMNS = [*TABLE_COLUMNS, "decoded", "rate", "mode", "duration", "error"]
 
 watermark_app = typer.Typer(
     help="Keyed audio watermark: keygen, embed (with the AI-generated label), detect.",
@@ -103,22 +104,33 @@ def detect_command(
     ),
     fmt: str = typer.Option("table", "--format", "-f", help="table, jsonl, csv or json."),
     max_seconds: float | None = typer.Option(None, "--max-seconds", help="Refuse longer files."),
+    message: list[str] = typer.Option(
+        [],
+        "--message",
+        "-m",
+        help="A text the payload may carry (embed --message); repeat to try several.",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
 ) -> None:
     """Look for the watermark (and the AI-generated tag) in files.
 
     Per file: marked, score (z, standard normal when unmarked), p_value, payload (when its
-    CRC matched), crc_ok, marked segments [start, end] in seconds, ai_label. Bad files
-    become rows with status=error; the exit code is 1 if any file failed.
+    CRC matched), decoded (what the payload names: the voxlab system that generated the
+    file - `voxlab tts`, the corpus attacks V01... - or a --message you give), crc_ok,
+    marked segments [start, end] in seconds, ai_label. Bad files become rows with
+    status=error; the exit code is 1 if any file failed.
 
     Examples:
         voxlab watermark detect clip.mp3 --key my.key
+        voxlab watermark detect hello.wav --key ~/.cache/voxlab/watermark.key
+        voxlab watermark detect out.mp3 --key my.key --message "model v2"
         voxlab watermark detect uploads/ --key my.key --format jsonl > marks.jsonl
     """
     from tqdm import tqdm
 
     from voxlab.audio.discovery import find_audio_files
     from voxlab.watermark import DEFAULT_FPR, as_key, detect_files
+    from voxlab.watermark.provenance import known_systems, name_payload
 
     fmt = check_format(fmt, ("table", "jsonl", "csv", "json"))
     fpr = DEFAULT_FPR if fpr is None else fpr
@@ -126,11 +138,15 @@ def detect_command(
     if not files:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, paths))}")
     k = as_key(key)
+    systems = known_systems()
     rows = []
     bar = tqdm(total=len(files), unit="file", disable=not progress or None, file=sys.stderr)
     try:
         for item in detect_files(files, k, fpr=fpr, max_seconds=max_seconds):
             row = item.to_dict()
+            row["decoded"] = name_payload(
+                row.get("payload"), label=row.get("label"), messages=message, systems=systems
+            )
             rows.append(row)
             if fmt == "jsonl":
                 sys.stdout.write(json.dumps(row) + "\n")
@@ -140,17 +156,20 @@ def detect_command(
         bar.close()
     if fmt != "jsonl":
         columns = TABLE_COLUMNS if fmt == "table" else CSV_COLUMNS
-        shown = rows if fmt == "json" else [_flat(r) for r in rows]
+        shown = rows if fmt == "json" else [_flat(r, table=fmt == "table") for r in rows]
         write_rows(shown, columns, fmt, title=f"voxlab watermark detect (key {k.key_id})")
     raise typer.Exit(report_failures(rows))
 
 
-def _flat(row: dict) -> dict:
-    """Segments as ``start-end`` text for tables and CSV."""
+def _flat(row: dict, *, table: bool = False) -> dict:
+    """Segments as ``start-end`` text for tables and CSV; the table's payload says its name."""
+    row = dict(row)
+    if table and row.get("decoded"):
+        row["payload"] = f"{row['payload']} = {row['decoded']}"
     segs = row.get("segments")
-    if segs is None:
-        return row
-    return {**row, "segments": " ".join(f"{a:.2f}-{b:.2f}" for a, b in segs)}
+    if segs is not None:
+        row["segments"] = " ".join(f"{a:.2f}-{b:.2f}" for a, b in segs)
+    return row
 
 
 def register(app: typer.Typer) -> None:

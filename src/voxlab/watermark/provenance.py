@@ -9,13 +9,16 @@ corpora, where a watermark would be a shortcut a detector could learn); the tag 
 The generation key is ``$VOXLAB_WATERMARK_KEY`` (a key file) or
 ``$VOXLAB_HOME/watermark.key`` (default ``~/.cache/voxlab/watermark.key``), created with
 mode 600 on first use. Check a file with ``voxlab watermark detect FILE --key KEYFILE``;
-the payload is :func:`system_payload` of the system id.
+the payload is :func:`system_payload` of the system id, which :func:`name_payload` turns
+back into the system's name (or into a ``--message`` text the caller suspects).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +93,54 @@ def label_generated(
     marked = embed(audio, sample_rate, k, system_payload(system))
     payload = f"{system_payload(system):08x}"
     return marked, label_metadata(key_id=k.key_id, extra=f"system {system}; payload {payload}")
+
+
+def known_systems() -> list[str]:
+    """System ids voxlab itself writes into payloads without a voice suffix.
+
+    The corpus attack ids (``V01``...; see ``voxlab corpus attacks``) and the espeak-ng
+    TTS system. Engine voices (``"<engine>:<voice>"``) are found through the file's
+    AI-generated tag instead (:func:`name_payload`).
+    """
+    from voxlab.generation.attacks import ATTACKS
+    from voxlab.generation.tts import SYSTEM
+
+    return [*sorted(ATTACKS), SYSTEM]
+
+
+def name_payload(
+    payload: str | int | None,
+    *,
+    label: str | None = None,
+    messages: Iterable[str] = (),
+    systems: Iterable[str] | None = None,
+) -> str | None:
+    """What a decoded 32-bit payload says, when it matches something voxlab can name.
+
+    The payload is a hash, so it is checked against candidates: the system named in the
+    file's AI-generated tag (``label``, verified against the payload, so a forged or
+    stale tag names nothing), the ids of :func:`known_systems` (or ``systems``) and the
+    caller's ``messages`` (texts given to ``voxlab watermark embed --message``).
+
+    Args:
+        payload: 8 hex digits or an int (``None``: nothing decoded).
+        label: The file's AI-generated tag text, if any.
+        messages: Candidate message texts.
+        systems: Candidate system ids; :func:`known_systems` when None.
+
+    Returns:
+        ``"system <id>"``, ``'message "<text>"'`` or ``None`` when nothing matches.
+    """
+    if payload is None:
+        return None
+    value = int(payload, 16) if isinstance(payload, str) else int(payload)
+    candidates = list(known_systems() if systems is None else systems)
+    if label:
+        candidates = [m.group(1) for m in re.finditer(r"system (\S+?);", label)] + candidates
+    for system in candidates:
+        if system_payload(system) == value:
+            return f"system {system}"
+    for text in messages:
+        if int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big") == value:
+            return f'message "{text}"'
+    return None

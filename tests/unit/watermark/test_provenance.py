@@ -9,6 +9,7 @@ from voxlab.watermark.provenance import (
     default_key_path,
     generation_key,
     label_generated,
+    name_payload,
     system_payload,
 )
 
@@ -44,15 +45,40 @@ def test_label_generated_marks_audio_and_tags(espeak):
     assert plain is audio and "not watermarked" in tags["comment"]
 
 
-def test_voxlab_tts_output_carries_both_labels(tmp_path, monkeypatch, espeak):
+def test_name_payload_reads_systems_tags_and_messages():
+    """Issue 15 §4: a payload read back as 8 hex digits told the user nothing."""
+    assert name_payload(f"{system_payload('V03'):08x}") == "system V03"
+    assert name_payload(system_payload("espeak-ng")) == "system espeak-ng"
+    voice = "kokoro:af_heart"
+    tag = f"AI-generated audio (...); system {voice}; payload {system_payload(voice):08x}"
+    assert name_payload(system_payload(voice), label=tag) == f"system {voice}"
+    assert name_payload(system_payload(voice)) is None  # no tag: a voice id is not guessed
+    forged = "AI-generated audio (...); system V01; payload 00000000"
+    assert name_payload(system_payload("V02"), label=forged) == "system V02"
+    assert name_payload("0badc0de", label=forged) is None
+    from voxlab.watermark import message_payload
+
+    assert name_payload(message_payload("model v2"), messages=["x", "model v2"]) == (
+        'message "model v2"'
+    )
+    assert name_payload(None) is None
+
+
+def test_voxlab_tts_output_carries_both_labels(tmp_path, monkeypatch, espeak, capsys):
     monkeypatch.setenv("VOXLAB_HOME", str(tmp_path / "home"))
     out = tmp_path / "hello.flac"
     text = LONG_TEXT
     WatermarkKey.from_passphrase("voxlab tts test").save(tmp_path / "home" / "watermark.key")
     assert main(["tts", text, "-o", str(out)]) == 0
+    line = capsys.readouterr().out
+    key_file = tmp_path / "home" / "watermark.key"
+    assert "watermarked (payload: espeak:en-us)" in line and str(key_file) in line
     assert "AI-generated" in read_label(out)
-    key = WatermarkKey.load(tmp_path / "home" / "watermark.key")
+    key = WatermarkKey.load(key_file)
     assert detect_file(out, key).result.marked
+    # the payload reads back as the system's name
+    assert main(["watermark", "detect", str(out), "--key", str(key_file), "--no-progress"]) == 0
+    assert "system espeak:en-us" in capsys.readouterr().out
     plain = tmp_path / "plain.wav"
     assert main(["tts", text, "-o", str(plain), "--no-watermark"]) == 0
     assert "AI-generated" in read_label(plain)
