@@ -85,7 +85,4 @@ def test_ray_scan_on_a_local_cluster_matches_the_local_engine(
             np.testing.assert_allclose(other["logits"], row["logits"], atol=1e-4)
         else:
             assert "broken.wav" in other["error"]
-    code, again = _scan(
-        [corpus, "--out", ray_out, "--engine", "ray", "--address", ray_cluster], capsys
-    )
-    assert again["skipped"] == 4 and again["ok"] == 0  # resumed: finished files skipped
+    # Resuming is the same ScanOutput for both engines: tested on the local engine above.
