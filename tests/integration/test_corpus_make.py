@@ -294,3 +294,23 @@ def test_cli_tts_and_vocode(tmp_path, espeak, capsys):
     assert len(vocoded) == len(audio) and not np.array_equal(vocoded, audio)
     assert main(["vocode", str(wav), "--attack", "V06", "-o", str(out)]) == 2
     assert "target speaker" in capsys.readouterr().err
+
+
+def test_flat_folder_of_recordings_reads_speakers_from_file_names(recordings, tmp_path):
+    """Issue 15 §4: the README's `corpus make --bonafide recordings/` failed on a flat folder."""
+    flat, bare = tmp_path / "flat", tmp_path / "bare"
+    flat.mkdir()
+    bare.mkdir()
+    texts = {r["path"]: r["text"] for r in csv.DictReader((recordings / "metadata.csv").open())}
+    for n, (rel, text) in enumerate(sorted(texts.items())):
+        speaker, take = rel.replace("speaker ", "spk").split("/")
+        (flat / f"{speaker}_{take}").write_bytes((recordings / rel).read_bytes())
+        (flat / f"{speaker}_{take}").with_suffix(".txt").write_text(text)
+        (bare / f"clip{n:02d}.wav").write_bytes((recordings / rel).read_bytes())
+    with pytest.warns(UserWarning, match="speakers from file-name prefixes"):
+        plan = make_plan(CorpusConfig(bonafide=str(flat), attacks=("V08",), n_enroll=1))
+    assert set(plan.speakers) == {f"spk{i}" for i in range(6)}
+    assert all(item["text"] for item in plan.items if item["attack"] == "V08")
+    with pytest.warns(UserWarning, match="ONE speaker"):
+        with pytest.raises(DataError, match="one subfolder per speaker"):
+            make_plan(CorpusConfig(bonafide=str(bare), attacks=("V01",), n_enroll=1))

@@ -2,7 +2,8 @@
 
 Stand-in speakers are fixed espeak-ng configurations (language voice, variant, pitch,
 speed) reading sentences of their language. A folder of recordings gives one speaker per
-subfolder, or per ``speaker`` column of a ``metadata.csv`` (``path,speaker[,text]``);
+subfolder, or per ``speaker`` column of a ``metadata.csv`` (``path,speaker[,text]``), or,
+for a flat folder of files, per file-name prefix (``alice_001.wav`` -> ``alice``);
 transcripts come from that column or from ``<stem>.txt`` / ``<stem>.lab`` beside the audio.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,12 +167,49 @@ def _transcript(audio: Path) -> str | None:
     return None
 
 
+#: The bona fide folder layouts the builder reads, for error messages.
+LAYOUT = (
+    "use one subfolder per speaker (recordings/alice/001.wav, recordings/bob/001.wav), "
+    "a flat folder named <speaker>_<take> (recordings/alice_001.wav), or a metadata.csv "
+    "with columns path,speaker[,text]; transcripts (for TTS attacks and V07) go in the text "
+    "column or in <stem>.txt beside each file"
+)
+
+
+def _flat_speakers(base: Path, extensions) -> dict[str, list[tuple[str, str | None]]]:
+    """Speakers of a flat folder, from the file-name prefix before ``_`` or ``-``."""
+    files = sorted(p for p in base.iterdir() if p.is_file() and p.suffix.lower() in extensions)
+    if not files:
+        return {}
+    groups: dict[str, list[tuple[str, str | None]]] = {}
+    for path in files:
+        match = re.match(r"([^_\-]+)[_\-]", path.stem)
+        name = _clean_id(match.group(1)) if match else ""
+        groups.setdefault(name, []).append((path.name, _transcript(path)))
+    if "" in groups or all(len(v) == 1 for v in groups.values()):
+        warnings.warn(
+            f"{base}: flat folder without <speaker>_<take> file names, read as ONE speaker "
+            f"({len(files)} files); {LAYOUT}",
+            stacklevel=3,
+        )
+        return {
+            _clean_id(base.resolve().name) or "speaker": [(p.name, _transcript(p)) for p in files]
+        }
+    warnings.warn(
+        f"{base}: flat folder, speakers from file-name prefixes: {', '.join(sorted(groups))}",
+        stacklevel=3,
+    )
+    return groups
+
+
 def folder_speakers(root: str | Path, *, seed: int) -> list[SourceSpeaker]:
     """Speakers and recordings of a bona fide folder.
 
     Args:
-        root: A folder with one subfolder per speaker (audio searched recursively), or a
-            folder with ``metadata.csv`` (``path,speaker[,text]``; paths relative to it).
+        root: A folder with one subfolder per speaker (audio searched recursively), a
+            folder with ``metadata.csv`` (``path,speaker[,text]``; paths relative to it), or
+            a flat folder of ``<speaker>_<take>`` files (one speaker if names have no
+            prefix; a warning says which reading was used).
         seed: Picks each speaker's espeak-ng stand-in voice (for TTS attacks).
 
     Raises:
@@ -205,10 +244,9 @@ def folder_speakers(root: str | Path, *, seed: int) -> list[SourceSpeaker]:
                     (p.relative_to(base).as_posix(), _transcript(p)) for p in files
                 ]
     if not by_speaker:
-        raise DataError(
-            f"no recordings found in {base}: put one subfolder of audio files per speaker, "
-            "or a metadata.csv with columns path,speaker[,text]"
-        )
+        by_speaker = _flat_speakers(base, AUDIO_EXTENSIONS)
+    if not by_speaker:
+        raise DataError(f"no recordings found in {base}: {LAYOUT}")
     pool = len(VOICES) * len(VARIANTS)
     stand_ins = espeak_speakers(min(len(by_speaker), pool), seed=seed)
     return [

@@ -41,6 +41,7 @@ from voxlab.errors import ConfigError, DataError
 from voxlab.generation import _corpus_tasks as tasks
 from voxlab.generation._corpus_files import write_outputs
 from voxlab.generation._sources import (
+    LAYOUT,
     SourceSpeaker,
     espeak_speakers,
     folder_speakers,
@@ -173,7 +174,7 @@ def make_plan(config: CorpusConfig) -> Plan:
     if len(pool) < 6:
         raise DataError(
             f"a corpus needs at least 6 speakers (2 per split), got {len(pool)}"
-            + ("; raise --speakers" if espeak else f" in {config.bonafide}")
+            + ("; raise --speakers" if espeak else f" in {config.bonafide}: {LAYOUT}")
         )
     order = [pool[i] for i in rng.permutation(len(pool))]
     n_train = max(2, round(len(order) * 0.5))
