@@ -162,7 +162,10 @@ def detect_command(
         return
     b = report["boundary"]
     typer.echo(f"{video}: {report['frames']} frames, face in {report['faces_found']}")
-    typer.echo(f"  boundary CNN mean logit: {b['mean']} (>0 = swapped)")
+    if "skipped" in b:
+        typer.echo(f"  boundary CNN: skipped ({b['skipped']})")
+    else:
+        typer.echo(f"  boundary CNN mean logit: {b['mean']} (>0 = swapped)")
     sy = report["synchrony"]
     if "skipped" in sy:
         typer.echo(f"  synchrony: skipped ({sy['skipped']})")

@@ -53,7 +53,15 @@ def analyse_video(
     if not info.has_video:
         raise VideoError(f"{path}: no video stream; `voxlab detect` checks audio-only files")
     fps = info.fps or 25.0
-    model = load_boundary(weights)
+    from voxlab.errors import CheckpointError
+
+    try:
+        model = load_boundary(weights)
+        missing = None
+    except CheckpointError as exc:
+        if weights is not None:
+            raise
+        model, missing = None, str(exc)  # the other detectors still run
     tracker = FaceTracker(smoothing=0.0, redetect=5, face_index=face_index)
     frames: Iterable[np.ndarray] = read_frames(path, max_frames=max_frames)
     if progress is not None:
@@ -69,11 +77,11 @@ def analyse_video(
         if pts is not None:
             batch.append(align_crop(frame, pts, size=64))
             batch_idx.append(i)
-        if len(batch) >= 32:
+        if model is not None and len(batch) >= 32:
             for j, s in zip(batch_idx, score_crops(model, np.stack(batch))):
                 scores[j] = float(s)
             batch, batch_idx = [], []
-    if batch:
+    if model is not None and batch:
         for j, s in zip(batch_idx, score_crops(model, np.stack(batch))):
             scores[j] = float(s)
     n = len(scores)
@@ -89,12 +97,13 @@ def analyse_video(
         "frames": n,
         "fps": fps,
         "size": [info.width, info.height],
-        "faces_found": len(found),
+        "faces_found": int(np.isfinite(opening).sum()),
         "boundary": {
             "score_convention": "logit of 'swapped' (higher = more likely swapped)",
             "mean": round(float(np.mean(found)), 4) if found else None,
             "per_frame": [None if s is None else round(s, 4) for s in scores],
             "per_segment": segments,
+            **({"skipped": missing} if missing else {}),
         },
         "tags": info.metadata,
     }
