@@ -354,3 +354,4 @@ _register_engine_attacks()
 
 # Systems that run a user-supplied checkpoint register themselves (light imports only).
 from voxlab.generation.neural.rvc import attack as _rvc_attack  # noqa: E402, F401
+from voxlab.generation.neural.vits import attack as _vits_attack  # noqa: E402, F401
