@@ -352,6 +352,8 @@ def _register_engine_attacks() -> None:
 _register_engine_attacks()
 
 
-# Systems that run a user-supplied checkpoint register themselves (light imports only).
+# Systems that run a user-supplied checkpoint, and the voxlab-wild TTS systems, register
+# themselves here (light imports only), so every corpus worker knows them.
+from voxlab.generation import wild_tts as _wild_tts  # noqa: E402, F401
 from voxlab.generation.neural.rvc import attack as _rvc_attack  # noqa: E402, F401
 from voxlab.generation.neural.vits import attack as _vits_attack  # noqa: E402, F401
