@@ -12,12 +12,20 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import os
 import sys
 
 import typer
 
 from voxlab._version import __version__
 from voxlab.errors import VoxlabError
+
+# OpenMP threads that wait for work spin by default; on a shared or busy machine that
+# spinning costs more CPU than the inference itself (issue 15: ~2.0 -> 0.16-0.18 CPU-s per
+# utterance at 2 threads). libgomp reads the policy once, when torch loads it, and every
+# command imports torch lazily after this line, so setting it here is safe and covers the
+# whole CLI. A value the user exported wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 #: Modules under ``voxlab.cli`` that add commands; each defines ``register(app)``.
 COMMAND_MODULES = [

@@ -1,0 +1,158 @@
+"""CPU per 4-s utterance: voxlab's inference path vs an official-style AASIST, same process.
+
+The baseline is ``benchmarks/_official_style_models.py`` (the clovaai/aasist computation,
+loading the published state dict with ``strict=True``); voxlab's side is what
+``voxlab detect`` runs: the registry model with the converted checkpoint, passed through
+:func:`voxlab.models.fast.optimize_for_inference`. Both must reproduce the official logits
+in ``shared/fixtures/parity`` within 1e-5 (asserted before anything is timed).
+
+For 1 and 2 threads and batch 1 and 32 it prints the median CPU-seconds per utterance
+(``time.process_time``: all threads of this process) of >= 3 alternating rounds
+(reference, voxlab, reference, ...), the ratio, the peak extra resident memory of one
+batch-32 call, the parity error, and the load average before and after, because on a
+shared machine the figures depend on it.
+
+OpenMP's wait policy is read once, when torch loads libgomp: this script sets
+``OMP_WAIT_POLICY=PASSIVE`` (as the ``voxlab`` CLI does) before importing torch unless the
+environment already sets it, and the policy applies to both implementations alike.
+
+    python benchmarks/detect_vs_official.py
+    python benchmarks/detect_vs_official.py --models aasist,aasist-l --rounds 5
+    OMP_WAIT_POLICY=ACTIVE python benchmarks/detect_vs_official.py   # spinning threads
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _official_style_models import load_official_aasist
+from voxlab import pretrained
+from voxlab.models.checkpoints import load_checkpoint_into
+from voxlab.models.fast import optimize_for_inference
+from voxlab.models.registry import build_model
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_FIXTURES = REPO.parent / "shared" / "fixtures"
+TOLERANCE = 1e-5
+_OFFICIAL = {"aasist": False, "aasist-l": True}  # name -> AASIST-L configuration
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_extra_rss(model, batch: torch.Tensor) -> float:
+    """Peak resident memory above the starting level during one call, in GB."""
+    base, peak, done = _rss(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss())
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with torch.inference_mode():
+        model(batch)
+    done.set()
+    sampler.join()
+    return max(0, max(peak[0], _rss()) - base) / 1e9
+
+
+def cpu_per_utt(model, chunks: list[torch.Tensor]) -> float:
+    """CPU-seconds per utterance of one pass over ``chunks``."""
+    c0 = time.process_time()
+    with torch.inference_mode():
+        for chunk in chunks:
+            model(chunk)
+    return (time.process_time() - c0) / sum(c.shape[0] for c in chunks)
+
+
+def parity_error(model, inputs: torch.Tensor, expected: np.ndarray) -> float:
+    with torch.inference_mode():
+        single = np.concatenate([model(inputs[i : i + 1]).numpy() for i in range(len(inputs))])
+        batched = model(inputs).numpy()
+    return float(max(np.abs(single - expected).max(), np.abs(batched - expected).max()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--models", default="aasist", help="comma list of: aasist, aasist-l")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--batches", default="1,32")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (>= 3)")
+    parser.add_argument("--utterances", type=int, default=4, help="per round at batch 1")
+    parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
+    args = parser.parse_args()
+    if args.rounds < 3:
+        parser.error("--rounds must be >= 3")
+    inputs = torch.from_numpy(np.load(args.fixtures / "parity" / "inputs.npy"))
+    load_before = os.getloadavg()
+    print(
+        f"torch {torch.__version__}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, "
+        f"{os.cpu_count()} CPUs, load average before: " + " ".join(f"{v:.1f}" for v in load_before)
+    )
+    print(f"medians of {args.rounds} alternating rounds; CPU-s per 4.04-s utterance")
+    header = (
+        f"{'model':9} {'thr':>3} {'batch':>5} {'official CPU-s':>14} {'voxlab CPU-s':>12} "
+        f"{'ratio':>6} {'peak GB off/vox':>15} {'max |err| off/vox':>18}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name in args.models.split(","):
+        entry = pretrained.get_entry(name)
+        ckpt = args.fixtures / "pretrained" / entry.filename
+        reference = load_official_aasist(ckpt, light=_OFFICIAL[name])
+        plain = build_model(entry.model).eval()
+        load_checkpoint_into(plain, ckpt)
+        voxlab = optimize_for_inference(plain)
+        expected = np.load(args.fixtures / "parity" / f"expected_{Path(entry.filename).stem}.npy")
+        err_ref = parity_error(reference, inputs, expected)
+        err_vox = parity_error(voxlab, inputs, expected)
+        if max(err_ref, err_vox) > TOLERANCE:
+            raise SystemExit(f"{name}: parity error {err_ref:.1e}/{err_vox:.1e} > {TOLERANCE}")
+        errors = f"{err_ref:.1e}/{err_vox:.1e}"
+        for threads in [int(t) for t in args.threads.split(",")]:
+            torch.set_num_threads(threads)
+            for batch in [int(b) for b in args.batches.split(",")]:
+                if batch == 1:
+                    chunks = [inputs[i % len(inputs)][None] for i in range(args.utterances)]
+                else:
+                    chunks = [inputs.repeat(-(-batch // len(inputs)), 1)[:batch]]
+                for model in (reference, voxlab):  # warm-up: oneDNN primitives, allocator
+                    cpu_per_utt(model, chunks[:1])
+                ref_t, vox_t = [], []
+                for _ in range(args.rounds):
+                    ref_t.append(cpu_per_utt(reference, chunks))
+                    vox_t.append(cpu_per_utt(voxlab, chunks))
+                ref_m, vox_m = statistics.median(ref_t), statistics.median(vox_t)
+                mem = "-"
+                if batch >= 32:
+                    mem = f"{peak_extra_rss(reference, chunks[0]):.2f}/"
+                    mem += f"{peak_extra_rss(voxlab, chunks[0]):.2f}"
+                print(
+                    f"{name:9} {threads:>3} {batch:>5} {ref_m:>14.3f} {vox_m:>12.3f} "
+                    f"{ref_m / vox_m:>5.2f}x {mem:>15} {errors:>18}",
+                    flush=True,
+                )
+    print("load average after: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()
