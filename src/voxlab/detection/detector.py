@@ -46,6 +46,12 @@ class Detector:
         batch_size: Model inputs per forward pass.
         device: Torch device (``"cpu"``, ``"cuda"``...).
         sample_rate: Rate the model expects; arrays at other rates are resampled.
+
+    Note:
+        On a busy machine, OpenMP threads that spin while waiting can cost more CPU than
+        the inference itself (issue 15). The ``voxlab`` CLI sets
+        ``OMP_WAIT_POLICY=PASSIVE``; library users should export it before Python starts
+        (it is read once, when torch loads OpenMP, so a Detector cannot change it).
     """
 
     def __init__(
