@@ -50,7 +50,7 @@ class SyncResult:
         at_zero: Correlation at lag 0.
         lags_s: The lags tried. Shape: ``(lags,)``.
         curve: Correlation per lag. Shape: ``(lags,)``.
-        flagged: ``|lag_s| >= 0.3`` or ``peak < min_peak``.
+        flagged: ``|lag_s| >= 0.3 s`` (less one frame of resolution) or ``peak < min_peak``.
     """
 
     lag_s: float
@@ -108,6 +108,7 @@ def synchrony(
     best = int(np.argmax(curve))
     lag_s = float(lags[best] / fps)
     peak = float(curve[best])
-    flagged = abs(lag_s) >= FLAG_LAG_S - 1e-9 or peak < min_peak
+    # lags are whole frames: a 0.3-s shift can read one frame short (e.g. 0.28 s at 25 fps)
+    flagged = abs(lag_s) >= FLAG_LAG_S - 1.0 / fps + 1e-9 or peak < min_peak
     return SyncResult(lag_s=lag_s, peak=peak, at_zero=float(curve[k]), lags_s=lags / fps,
                       curve=curve, flagged=flagged)  # fmt: skip
