@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 
 import typer
-from tqdm import tqdm
 
-from voxlab.audio.discovery import find_audio_files
 from voxlab.cli.output import check_format, report_failures, write_rows
-from voxlab.detection import Detector, InputPolicy, ResultWriter
-from voxlab.detection.results import CSV_COLUMNS
 from voxlab.errors import ConfigError, VoxlabError
+
+# voxlab.detection (torch) and tqdm are imported inside the command: `voxlab --help` and
+# `voxlab detect --help` start without them.
 
 TABLE_COLUMNS = ["path", "status", "score", "p_spoof", "verdict", "duration", "judged"]
 
@@ -109,6 +108,12 @@ def detect_command(
         voxlab detect clips/ --model ssl-aasist --checkpoint LA_model.pth
         voxlab detect a.wav --model ssl-aasist --checkpoint tiny.pth --ssl-config tiny.json
     """
+    from tqdm import tqdm
+
+    from voxlab.audio.discovery import find_audio_files
+    from voxlab.detection import Detector, InputPolicy, ResultWriter
+    from voxlab.detection.results import CSV_COLUMNS
+
     fmt = check_format(fmt, ("table", "jsonl", "csv", "json"))
     if checkpoint is None:
         model = model or "aasist"
