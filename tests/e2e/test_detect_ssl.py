@@ -87,6 +87,8 @@ def test_official_policy_pads_like_the_official_evaluation(ssl_dir, wav_files, c
             ssl_dir / "tiny_official_layout.pth",
             "--ssl-config",
             ssl_dir / "tiny_config.json",
+            "--policy",  # the default (auto) windows the 70,000-sample clip
+            "official",
         ],
         capsys,
     )
