@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         published = spec in pretrained.names() or name in args.published
         trained_on = frozenset() if published else train_ids
         needed = sorted(
-            {k for ids in corpus.subsets.values() for k in ids} | set(dev_ids) - trained_on
+            ({k for ids in corpus.subsets.values() for k in ids} | set(dev_ids)) - trained_on
         )
         needed = [k for k in corpus.utterances if k in set(needed)]
         scores = cached_scores(name, spec, corpus, needed, out / "scores" / f"{name}.txt")
