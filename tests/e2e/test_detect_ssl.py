@@ -9,6 +9,7 @@ output). Tolerance: atol 1e-5 on both logits.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,7 +110,7 @@ def test_registered_local_model_and_clear_errors(ssl_dir, wav_files, capsys):
     assert main(["models", "list", "--format", "json"]) == 0
     listed = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert listed["tiny-ssl"]["model"] == "ssl-aasist"
-    assert listed["tiny-ssl"]["local"] == str(checkpoint)
+    assert Path(listed["tiny-ssl"]["local"]).resolve() == checkpoint.resolve()
     # --ssl-config with a non-SSL model, and an AASIST-style file given to ssl-aasist
     assert main(["detect", str(files[0]), "--model", "aasist", "--checkpoint",
                  str(checkpoint), "--ssl-config", str(config)]) == 2  # fmt: skip

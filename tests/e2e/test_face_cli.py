@@ -47,7 +47,8 @@ def run(args):
 
 def test_av_make_labels_everything_and_detect_reads_them(photo, tmp_path, espeak, capsys):
     out = tmp_path / "hello.mp4"
-    assert run(["av", "make", "Hello there.", "--face", str(photo), "-o", str(out),
+    text = "Hello there. I am not a real person, and this video says so."  # long enough to sync
+    assert run(["av", "make", text, "--face", str(photo), "-o", str(out),
                 "--no-progress"]) in (0, None)  # fmt: skip
     prov = json.loads((tmp_path / "hello.mp4.run" / "provenance.json").read_text())
     assert prov["speech"]["system"].startswith("espeak") and prov["frames"] > 10
