@@ -165,3 +165,12 @@ def audio_files(root: Path, *suffixes: str) -> list[Path]:
     """Files under ``root`` (recursively) whose suffix is one of ``suffixes``, sorted."""
     wanted = {s.lower() for s in suffixes}
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in wanted and p.is_file())
+
+
+def one_speaker_scanner(speaker: str, *suffixes: str) -> Callable[[Path], list[RawFile]]:
+    """A ``scan`` for a package whose files (with ``suffixes``) all hold one ``speaker``."""
+
+    def scan(root: Path) -> list[RawFile]:
+        return [RawFile(path, speaker) for path in audio_files(root, *suffixes)]
+
+    return scan

@@ -9,16 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voxlab.data.sources._base import RawFile, SpeechSource, audio_files, register_source
+from voxlab.data.sources._base import SpeechSource, one_speaker_scanner, register_source
 
 SOUNDS = Path("/usr/share/asterisk/sounds")
-
-
-def _scanner(speaker: str):
-    def scan(root: Path) -> list[RawFile]:
-        return [RawFile(path, speaker) for path in audio_files(root, ".wav")]
-
-    return scan
 
 
 IT = register_source(
@@ -31,7 +24,7 @@ IT = register_source(
         copyright="2012 Carlo Flora (voice), translated by Silvia Petrin",
         description="Italian IVR prompts, 1 male professional speaker, 8 kHz WAV",
         root=SOUNDS / "it_IT_m_Carlo",
-        scan=_scanner("asterisk-it-carlo"),
+        scan=one_speaker_scanner("asterisk-it-carlo", ".wav"),
     )
 )
 
@@ -45,6 +38,6 @@ RU = register_source(
         copyright="2010 Maxim Topal (ivrvoice.ru)",
         description="Russian IVR prompts, 1 female professional speaker, 8 kHz WAV",
         root=SOUNDS / "ru_RU_f_IvrvoiceRU",
-        scan=_scanner("asterisk-ru-ivrvoice"),
+        scan=one_speaker_scanner("asterisk-ru-ivrvoice", ".wav"),
     )
 )

@@ -10,16 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voxlab.data.sources._base import RawFile, SpeechSource, audio_files, register_source
+from voxlab.data.sources._base import SpeechSource, one_speaker_scanner, register_source
 
 SOUNDS = Path("/usr/share/asterisk/sounds")
-
-
-def _scanner(speaker: str):
-    def scan(root: Path) -> list[RawFile]:
-        return [RawFile(path, speaker) for path in audio_files(root, ".gsm")]
-
-    return scan
 
 
 FR = register_source(
@@ -32,7 +25,7 @@ FR = register_source(
         copyright="2006 Michel Gutierrez (voice: Armelle Desjardins)",
         description="French IVR prompts, 1 female speaker, 8 kHz GSM",
         root=SOUNDS / "fr",
-        scan=_scanner("asterisk-fr-armelle"),
+        scan=one_speaker_scanner("asterisk-fr-armelle", ".gsm"),
     )
 )
 
@@ -46,6 +39,6 @@ ES = register_source(
         copyright="2006 Avatar Ltda. (voice: July E. Jiménez)",
         description="Colombian Spanish IVR prompts, 1 female speaker, 8 kHz GSM",
         root=SOUNDS / "es",
-        scan=_scanner("asterisk-es-co-july"),
+        scan=one_speaker_scanner("asterisk-es-co-july", ".gsm"),
     )
 )
