@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voxlab.adversarial.report import heatmap, write_tables
 from voxlab.data.manifest import Utterance
 from voxlab.errors import ConfigError, DataError, VoxlabError
 
@@ -125,6 +126,105 @@ def load_corpus(path: str | Path) -> list[Utterance]:
     return items
 
 
+def select_subset(
+    corpus: Sequence[Utterance],
+    per_class: int,
+    *,
+    split: str | None = None,
+    seed: int = 0,
+) -> list[Utterance]:
+    """A stratified subset: at most ``per_class`` bona fide and ``per_class`` spoof items.
+
+    Bona fide items are spread over speakers, spoof items over attack systems: the
+    strata are visited round-robin (in sorted order) and each stratum's items are drawn
+    in a seeded random order, so every speaker / system is represented before any is
+    repeated and the same arguments give the same subset.
+
+    Args:
+        corpus: Utterances with keys.
+        per_class: Items per class; ``0`` keeps every item (after ``split``).
+        split: Keep only this split (``eval``...); ``None`` keeps all.
+        seed: Order within each stratum.
+
+    Raises:
+        DataError: ``split`` matches nothing (the message lists the splits there are), or
+            the selection lacks a class.
+    """
+    items = list(corpus)
+    if split is not None:
+        items = [u for u in items if u.split == split]
+        if not items:
+            have = sorted({u.split for u in corpus})
+            raise DataError(f"no utterance of split {split!r}; the corpus has {have}")
+    if per_class:
+        rng = np.random.default_rng(seed)
+        chosen: list[Utterance] = []
+        for key, stratum in (("bonafide", "speaker"), ("spoof", "attack")):
+            groups: dict[str, list[Utterance]] = {}
+            for u in items:
+                if u.key == key:
+                    groups.setdefault(getattr(u, stratum), []).append(u)
+            queues = [
+                [groups[g][i] for i in rng.permutation(len(groups[g]))] for g in sorted(groups)
+            ]
+            picked: list[Utterance] = []
+            while len(picked) < per_class and any(queues):
+                for queue in queues:
+                    if queue and len(picked) < per_class:
+                        picked.append(queue.pop(0))
+            chosen += picked
+        items = chosen
+    if {u.key for u in items} != {"bonafide", "spoof"}:
+        raise DataError(
+            f"the selection ({len(items)} items, split {split or 'any'}) lacks a class; an EER "
+            "needs bona fide and spoof utterances"
+        )
+    return items
+
+
+def resolve_models(names: str | Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Catalogue names to score, checked before any work starts.
+
+    ``"all"`` means every catalogue entry (published, packaged and ``voxlab models add``
+    ones, such as ``voxlab-wild``) whose checkpoint is on this machine; the others are
+    returned with the reason they were left out. Explicit names must all exist.
+
+    Returns:
+        ``(names, skipped)`` with ``skipped`` mapping a name to why it is not scored.
+
+    Raises:
+        ConfigError: An unknown name (the message lists the catalogue).
+    """
+    from voxlab import pretrained
+
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    if list(names) != ["all"]:
+        known = pretrained.names()
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"unknown model(s) {', '.join(unknown)} for --models; the catalogue has "
+                f"{', '.join(known)} (`voxlab models list`; add a local checkpoint with "
+                "`voxlab models add NAME --checkpoint FILE --arch ARCH`)"
+            )
+        return list(dict.fromkeys(names)), {}
+    chosen, skipped = [], {}
+    for name in pretrained.names():
+        try:
+            pretrained.resolve_checkpoint(name, download=False, progress=False)
+        except VoxlabError as exc:
+            skipped[name] = str(exc)
+            continue
+        chosen.append(name)
+    if not chosen:
+        raise ConfigError(
+            "no catalogue model has a checkpoint on this machine; set VOXLAB_MODEL_DIR or run "
+            "`voxlab models pull NAME`"
+        )
+    return chosen, skipped
+
+
 def _cell_path(out: Path, model: str, condition: Condition) -> Path:
     return out / "cells" / model / f"{condition.label}.json"
 
@@ -137,30 +237,45 @@ def run_cell(
     waves: Callable[[Utterance], np.ndarray],
     *,
     pgd_steps: int = 10,
+    degraded: Callable[[Utterance], np.ndarray] | None = None,
 ) -> dict:
     """Score the corpus under one condition with one model; EER in percent.
 
+    Args:
+        model_name: Name recorded in the cell.
+        model: Differentiable countermeasure.
+        condition: The column.
+        corpus: Utterances with keys.
+        waves: Utterance -> clean 16 kHz waveform.
+        pgd_steps: PGD steps (adversarial columns).
+        degraded: Utterance -> waveform under ``condition`` (effects; default: apply it
+            to ``waves(utt)``); lets several models share one codec pass.
+
     Returns:
-        ``{"model", "condition", "eer", "n", "errors", "scores": {utt_id: score}}``.
+        ``{"model", "condition", "kind", "eer", "n", "errors", "cpu_seconds",
+        "scores": {utt_id: score}}``.
     """
+    import time
+
     import torch
 
     from voxlab.adversarial.attacks import default_policy, model_input, pgd
     from voxlab.evaluation.metrics import compute_eer
 
+    start = time.process_time()
     policy = default_policy(model)
+    degraded = degraded or (lambda u: apply_condition(condition, waves(u)))
     scores: dict[str, float] = {}
     errors: dict[str, str] = {}
     for utt in corpus:
         try:
-            wave = waves(utt)
             if condition.kind == "adversarial":
                 goal = "spoof" if utt.key == "bonafide" else "bonafide"
-                result = pgd(model, wave, target=goal, snr_db=condition.snr_db, steps=pgd_steps,
-                             policy=policy)  # fmt: skip
+                result = pgd(model, waves(utt), target=goal, snr_db=condition.snr_db,
+                             steps=pgd_steps, policy=policy)  # fmt: skip
                 scores[utt.utt_id] = result.logits_after[1]
             else:
-                x = torch.as_tensor(apply_condition(condition, wave))
+                x = torch.as_tensor(degraded(utt))
                 with torch.no_grad():
                     scores[utt.utt_id] = float(model(model_input(x, policy=policy))[0, 1])
         except VoxlabError as exc:
@@ -172,7 +287,17 @@ def run_cell(
     spoof = [s for u, s in scores.items() if keys[u] == "spoof"]
     eer = 100.0 * compute_eer(bona, spoof).eer if bona and spoof else math.nan
     return {"model": model_name, "condition": condition.label, "kind": condition.kind,
-            "eer": eer, "n": len(scores), "errors": errors, "scores": scores}  # fmt: skip
+            "eer": eer, "n": len(scores), "errors": errors,
+            "cpu_seconds": round(time.process_time() - start, 2), "scores": scores}  # fmt: skip
+
+
+def _stored_cell(path: Path, corpus: Sequence[Utterance]) -> dict | None:
+    """The saved cell at ``path`` if it was computed on exactly these utterances."""
+    if not path.exists():
+        return None
+    cell = json.loads(path.read_text(encoding="utf-8"))
+    done = set(cell.get("scores", {})) | set(cell.get("errors", {}))
+    return cell if done == {u.utt_id for u in corpus} else None
 
 
 def run_report(
@@ -184,24 +309,32 @@ def run_report(
     load: Callable[[str], object],
     pgd_steps: int = 10,
     progress: bool = False,
+    meta: dict | None = None,
 ) -> list[dict]:
-    """Every model x every condition, resumable per cell; writes the tables and heatmap.
+    """Every model x every condition, resumable per cell; writes tables, heatmap, report.
+
+    Conditions are the outer loop so that each effect (codec round trips...) is applied
+    once per utterance and shared by all models; every model is loaded once. A saved
+    cell is reused only if it holds exactly this corpus' utterances (a different
+    ``--limit`` or split recomputes it).
 
     Args:
         models: Model names (passed to ``load``).
         corpus: Utterances with keys.
         conds: Conditions (see :func:`conditions`).
         out: Output folder (``cells/``, ``eer.md``, ``eer.csv``, ``eer.json``,
-            ``heatmap.png``).
+            ``heatmap.png``, ``report.md``).
         load: Name -> differentiable model.
         pgd_steps: PGD steps of the adversarial columns.
         progress: Show a progress bar (cells).
+        meta: Facts for ``report.md`` (see :func:`voxlab.adversarial.report.write_report`).
 
     Returns:
-        One row per cell (without per-utterance scores).
+        One row per cell, model by model (without per-utterance scores).
     """
     from tqdm import tqdm
 
+    from voxlab.adversarial.report import write_report
     from voxlab.audio import load as load_audio
 
     if not models or not conds:
@@ -214,82 +347,38 @@ def run_report(
             cache[utt.utt_id] = load_audio(utt.path, sr=SAMPLE_RATE, mono=True)[0]
         return cache[utt.utt_id]
 
-    rows = []
+    loaded: dict[str, object] = {}
+    cells: dict[tuple[str, str], dict] = {}
+    cpu = 0.0
     bar = tqdm(total=len(models) * len(conds), unit="cell", disable=not progress or None)
-    for name in models:
-        model = None
-        for cond in conds:
+    for cond in conds:
+        shared: dict[str, np.ndarray] = {}
+
+        def degraded(utt: Utterance, cond=cond, shared=shared) -> np.ndarray:
+            if utt.utt_id not in shared:
+                shared[utt.utt_id] = apply_condition(cond, waves(utt))
+            return shared[utt.utt_id]
+
+        for name in models:
             path = _cell_path(out, name, cond)
-            if path.exists():
-                cell = json.loads(path.read_text(encoding="utf-8"))
-            else:
-                model = model or load(name)
+            cell = _stored_cell(path, corpus)
+            if cell is None:
+                if name not in loaded:
+                    loaded[name] = load(name)
                 bar.set_description(f"{name} {cond.label}")
-                cell = run_cell(name, model, cond, corpus, waves, pgd_steps=pgd_steps)
+                cell = run_cell(name, loaded[name], cond, corpus, waves, pgd_steps=pgd_steps,
+                                degraded=degraded)  # fmt: skip
+                cpu += cell["cpu_seconds"]
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".partial")
                 tmp.write_text(json.dumps(cell), encoding="utf-8")
                 tmp.replace(path)
-            rows.append({k: v for k, v in cell.items() if k != "scores"})
+            cells[name, cond.label] = {k: v for k, v in cell.items() if k != "scores"}
             bar.update(1)
     bar.close()
+    rows = [cells[name, cond.label] for name in models for cond in conds]
     write_tables(rows, out)
     heatmap(rows, out / "heatmap.png")
+    write_report(rows, out, meta={"pgd_steps": pgd_steps, "cpu_seconds": round(cpu, 1),
+                                  **(meta or {})})  # fmt: skip
     return rows
-
-
-def _matrix(rows: Sequence[dict]) -> tuple[list[str], list[str], np.ndarray]:
-    models = list(dict.fromkeys(r["model"] for r in rows))
-    conds = list(dict.fromkeys(r["condition"] for r in rows))
-    grid = np.full((len(models), len(conds)), np.nan)
-    for r in rows:
-        grid[models.index(r["model"]), conds.index(r["condition"])] = r["eer"]
-    return models, conds, grid
-
-
-def write_tables(rows: Sequence[dict], out: str | Path) -> None:
-    """``eer.md`` (models x conditions, EER %), ``eer.csv`` (long form) and ``eer.json``."""
-    import csv
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    models, conds, grid = _matrix(rows)
-    lines = ["| model | " + " | ".join(conds) + " |", "|---" * (len(conds) + 1) + "|"]
-    for i, m in enumerate(models):
-        cells = ["—" if math.isnan(v) else f"{v:.2f}" for v in grid[i]]
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    (out / "eer.md").write_text("EER (%) per model and condition\n\n" + "\n".join(lines) + "\n")
-    with (out / "eer.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["model", "condition", "kind", "eer_percent", "n", "n_errors"])
-        for r in rows:
-            writer.writerow([r["model"], r["condition"], r["kind"], f"{r['eer']:.4f}", r["n"],
-                             len(r["errors"])])  # fmt: skip
-    (out / "eer.json").write_text(json.dumps(list(rows), indent=2), encoding="utf-8")
-
-
-def heatmap(rows: Sequence[dict], path: str | Path) -> Path:
-    """Models (rows) x conditions (columns) heatmap of EER %, values written in the cells."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    models, conds, grid = _matrix(rows)
-    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(conds) + 2), 0.5 * len(models) + 1.8))
-    image = ax.imshow(grid, cmap="magma_r", vmin=0, vmax=100,
-                      aspect="auto")  # fmt: skip
-    ax.set_xticks(range(len(conds)), conds, rotation=70, ha="right", fontsize=7)
-    ax.set_yticks(range(len(models)), models, fontsize=8)
-    for i in range(len(models)):
-        for j in range(len(conds)):
-            if not math.isnan(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", fontsize=6,
-                        color="white" if grid[i, j] > 50 else "black")  # fmt: skip
-    fig.colorbar(image, ax=ax, label="EER (%)")
-    ax.set_title("EER (%) under channel conditions and adversarial budgets", fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -11,12 +11,16 @@ from voxlab.errors import ConfigError
 
 def robustness_command(
     models: str = typer.Option(
-        "aasist,aasist-l,aasist-asvspoof5,rawgat-st,rawgat-st-add",
+        "all",
         "--models",
-        help="Comma-separated published model names.",
+        help="Comma-separated catalogue names, or 'all' (every catalogue model whose "
+        "checkpoint is on this machine, voxlab-wild and `voxlab models add` ones included).",
     ),
     corpus: Path = typer.Option(
         ..., "--corpus", help="Manifest (JSONL) or folder (manifest.jsonl or bonafide/ spoof/)."
+    ),
+    split: str | None = typer.Option(
+        None, "--split", help="Use only this split of the manifest (e.g. eval)."
     ),
     conditions: str = typer.Option(
         "all", "--conditions", help="all, none, or comma-separated labels (mp3_64k,white_20db...)."
@@ -25,7 +29,14 @@ def robustness_command(
         "50,40,30", "--budgets", help="Adversarial PGD budgets, SNR in dB ('' for none)."
     ),
     pgd_steps: int = typer.Option(10, "--pgd-steps", min=1, help="PGD steps per utterance."),
-    limit: int = typer.Option(0, "--limit", min=0, help="Use at most this many utterances."),
+    limit: int = typer.Option(
+        0,
+        "--limit",
+        min=0,
+        help="At most N bona fide and N spoof utterances, stratified (bona fide over "
+        "speakers, spoof over attack systems); 0 = all.",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the --limit subset."),
     out: Path = typer.Option(Path("robustness"), "--out", "-o", help="Output folder."),
     threads: int = typer.Option(0, "--threads", min=0, help="Torch threads (0 = default)."),
     no_download: bool = typer.Option(False, "--no-download", help="Never download weights."),
@@ -36,41 +47,70 @@ def robustness_command(
     Conditions are the standard configurations of voxlab.audio.effects (codecs at several
     bitrates, telephone band, white/pink noise at 40..5 dB SNR, reverberation, filters,
     resampling, tempo and speed changes, gain, echo, crops) and, per budget, a white-box
-    PGD attack on each model pushing every utterance to the other class. OUT gets
-    eer.md, eer.csv, eer.json and heatmap.png; each (model, condition) cell is saved
-    under OUT/cells/ as soon as it is done, so rerunning the command resumes. Exit code 1
-    when some items could not be scored (their errors are in the cell files).
+    PGD attack on each model pushing every utterance to the other class.
+
+    OUT gets report.md (what was run, the EER table, the change against clean, the
+    heatmap), eer.md, eer.csv, eer.json and heatmap.png. Each (model, condition) cell is
+    saved under OUT/cells/ as soon as it is done, so rerunning the same command resumes
+    (a cell computed on other utterances is recomputed). Cost grows with models x
+    conditions x utterances, and PGD costs steps x (forward + backward) per utterance:
+    use --limit for a stratified subset. Exit code 1 when some items could not be scored
+    (their errors are in the cell files).
 
     Examples:
-        voxlab robustness --corpus wild/eval.jsonl --out report/
+        voxlab robustness --corpus wild/manifest.jsonl --split eval --limit 8 -o report/
+        voxlab robustness --models aasist,aasist-l,rawgat-st,voxlab-wild \
+            --corpus wild/manifest.jsonl --split eval --limit 20 --pgd-steps 5 -o report/
         voxlab robustness --models aasist-l --corpus clips/ --budgets 40 \
             --conditions mp3_64k,white_20db,telephone,reverb --out report/
     """
+    import shlex
+    import sys
+
     from voxlab.adversarial.loading import load_model
     from voxlab.adversarial.robustness import conditions as make_conditions
-    from voxlab.adversarial.robustness import load_corpus, run_report
+    from voxlab.adversarial.robustness import (
+        load_corpus,
+        resolve_models,
+        run_report,
+        select_subset,
+    )
 
-    names = [m.strip() for m in models.split(",") if m.strip()]
+    names, skipped = resolve_models(models)
+    for name, why in skipped.items():
+        typer.echo(f"not scored: {name}: {why}", err=True)
     try:
         levels = [float(b) for b in budgets.split(",") if b.strip()]
     except ValueError:
         raise ConfigError(f"--budgets takes SNRs in dB like 50,40,30, got {budgets!r}") from None
     conds = make_conditions(conditions, levels)
-    items = load_corpus(corpus)
-    if limit:
-        bona = [u for u in items if u.key == "bonafide"][: (limit + 1) // 2]
-        spoof = [u for u in items if u.key == "spoof"][: limit // 2]
-        items = bona + spoof
+    items = select_subset(load_corpus(corpus), limit, split=split, seed=seed)
     if threads:
         import torch
 
         torch.set_num_threads(threads)
+    strata = "all utterances"
+    if limit:
+        systems = sorted({u.attack for u in items if u.key == "spoof"})
+        speakers = sorted({u.speaker for u in items if u.key == "bonafide"})
+        strata = (f"stratified --limit {limit} (seed {seed}): bona fide over "
+                  f"{len(speakers)} speakers, spoof over {len(systems)} systems "
+                  f"({', '.join(systems)})")  # fmt: skip
+    meta = {
+        "command": "voxlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "corpus": f"{corpus}" + (f" (split {split})" if split else ""),
+        "n_bonafide": sum(u.key == "bonafide" for u in items),
+        "n_spoof": sum(u.key == "spoof" for u in items),
+        "strata": strata,
+        "skipped": skipped,
+    }
     rows = run_report(
-        names, items, conds, out, pgd_steps=pgd_steps, progress=progress,
+        names, items, conds, out, pgd_steps=pgd_steps, progress=progress, meta=meta,
         load=lambda name: load_model(name, download=not no_download),
     )  # fmt: skip
     typer.echo((out / "eer.md").read_text(encoding="utf-8"))
-    typer.echo(f"wrote {out / 'eer.csv'}, {out / 'eer.json'} and {out / 'heatmap.png'}", err=True)
+    typer.echo(f"wrote {out / 'report.md'}, {out / 'eer.csv'}, {out / 'eer.json'} and "
+               f"{out / 'heatmap.png'}", err=True)  # fmt: skip
     failed = sum(len(r["errors"]) for r in rows)
     if failed:
         typer.echo(f"{failed} item score(s) failed; see {out / 'cells'}", err=True)

@@ -94,3 +94,76 @@ def test_one_class_corpus_is_refused(corpus):
     shutil.rmtree(corpus / "spoof")
     with pytest.raises(DataError, match="both bona fide and spoof"):
         load_corpus(corpus)
+
+
+def _utts(n_speakers=3, per_speaker=4, systems=("A01", "A02", "A03", "A04")):
+    from voxlab.data.manifest import Utterance
+
+    out = []
+    for s in range(n_speakers):
+        for i in range(per_speaker):
+            split = "eval" if i % 2 == 0 else "train"
+            out.append(Utterance(f"b{s}_{i}", f"b{s}_{i}.wav", f"spk{s}", "-", "bonafide", split))
+            for a in systems:
+                out.append(Utterance(f"{a}_{s}_{i}", f"{a}.wav", f"spk{s}", a, "spoof", split))
+    return out
+
+
+def test_subset_is_stratified_split_filtered_and_seeded():
+    from voxlab.adversarial.robustness import select_subset
+
+    items = _utts()
+    sub = select_subset(items, 3, split="eval")
+    assert all(u.split == "eval" for u in sub)
+    bona = [u for u in sub if u.key == "bonafide"]
+    spoof = [u for u in sub if u.key == "spoof"]
+    assert len(bona) == 3 and len({u.speaker for u in bona}) == 3  # one per speaker first
+    assert len(spoof) == 3 and len({u.attack for u in spoof}) == 3  # one per system first
+    assert [u.utt_id for u in select_subset(items, 3, split="eval")] == [u.utt_id for u in sub]
+    assert len(select_subset(items, 0, split="eval")) == 3 * 2 * 5  # 0 = everything
+    more = select_subset(items, 100)  # asks for more than there is: all of it
+    assert len(more) == len(items)
+    with pytest.raises(DataError, match=r"split 'dev'.*'eval', 'train'"):
+        select_subset(items, 3, split="dev")
+
+
+def test_models_are_checked_before_any_work(monkeypatch, tmp_path):
+    from voxlab.adversarial.robustness import resolve_models
+
+    monkeypatch.setenv("VOXLAB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VOXLAB_MODEL_DIR", str(tmp_path / "models"))
+    (tmp_path / "models").mkdir()
+    assert resolve_models("aasist, rawgat-st,aasist") == (["aasist", "rawgat-st"], {})
+    with pytest.raises(ConfigError, match=r"unknown model.*rawnet9.*voxlab models add"):
+        resolve_models("aasist,rawnet9")
+    (tmp_path / "models" / "aasist_l.pth").write_bytes(b"x")  # only its presence counts
+    names, skipped = resolve_models("all")  # (plus any entry shipped with the package)
+    assert "aasist-l" in names and not {"aasist", "rawgat-st"} & set(names)
+    assert "no local copy of 'aasist'" in skipped["aasist"]
+
+
+def test_report_md_and_a_changed_subset_recomputes(corpus, tmp_path):
+    items = load_corpus(corpus)
+    conds = conditions("white_5db", [6])
+    out = tmp_path / "report"
+    calls = []
+
+    def load(name):
+        calls.append(name)
+        return LoudnessDetector()
+
+    rows = run_report(["toy"], items, conds, out, load=load, pgd_steps=2,
+                      meta={"command": "voxlab robustness ...", "n_bonafide": 3, "n_spoof": 3,
+                            "skipped": {"other": "no local copy; put it there"}})  # fmt: skip
+    report = (out / "report.md").read_text()
+    assert "voxlab robustness ..." in report and "3 bona fide + 3 spoof" in report
+    assert "| toy |" in report and "| white_5db | effect |" in report
+    assert "| pgd_6db | adversarial |" in report and "PGD, 2 steps" in report
+    assert "not scored: other (no local copy)" in report and "heatmap.png" in report
+    assert all(r["cpu_seconds"] >= 0 for r in rows)
+    # same corpus: resumed; a smaller corpus: the stored cells do not fit, recomputed
+    run_report(["toy"], items, conds, out, load=load)
+    assert calls == ["toy"]
+    fewer = [u for u in items if u.utt_id != "spoof/spoof2"]
+    again = run_report(["toy"], fewer, conds, out, load=load)
+    assert calls == ["toy", "toy"] and all(r["n"] == 5 for r in again)
