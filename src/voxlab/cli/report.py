@@ -18,17 +18,41 @@ def report_command(
         None, "--asv-scores", help="ASV score file of the eval trials, for the min t-DCFs."
     ),
     out: Path = typer.Option(Path("report"), "--out", "-o", help="Output folder."),
+    wild: Path | None = typer.Option(
+        None,
+        "--wild",
+        help="A voxlab-wild corpus: write its generalisation table (every model x in-domain, "
+        "each held-out system, source and channel) instead.",
+    ),
+    model: list[str] = typer.Option(
+        [],
+        "--model",
+        help="--wild: a model as NAME=SPEC (SPEC: catalogue name, run folder, checkpoint or "
+        "4-column score file) or a catalogue name; repeatable.",
+    ),
+    prior: float = typer.Option(0.05, "--prior", help="--wild: Pspoof of the DCF/calibration."),
 ) -> None:
     """Compare systems: model, parameters, EER, min t-DCF and per-attack EER.
 
     Writes report.md and report.csv (the table), det.png (one DET curve per system) and
     histograms.png (bona fide vs spoof score distributions) into --out.
 
+    With --wild CORPUS it writes the voxlab-wild generalisation table instead
+    (wild_table.md/.csv/.json, det_*.png): each model's EER, min DCF and Cllr/actDCF (raw
+    and calibrated on the corpus's dev split) on the pooled eval split, each spoofing system,
+    each human source and each channel condition, with trial counts and which rows are held
+    out. Scores are cached in OUT/scores/, so a rerun scores only new models.
+
     Examples:
         voxlab report runs/aasist-asvspoof2019-la runs/aasist-l-asvspoof2019-la
             --asv-scores LA/ASVspoof2019_LA_asv_scores/ASVspoof2019.LA.asv.eval.gi.trl.scores.txt
         voxlab report --scores published-aasist=aasist_eval.txt --out cmp/
+        voxlab report --wild voxlab-wild --model voxlab-wild --model aasist-l --out wild-report
+        voxlab report --wild voxlab-wild runs/aasist-l-wild --model aasist --out wild-report
     """
+    if wild is not None:
+        _wild_report(wild, runs or [], model, scores, out, prior)
+        return
     from voxlab.data.scores import read_asv_scores, read_scores
     from voxlab.evaluation import AsvScores
     from voxlab.evaluation.comparison import (
@@ -73,6 +97,18 @@ def report_command(
     plot_score_histograms(systems, out / "histograms.png")
     typer.echo((out / "report.md").read_text())
     typer.echo(f"report written to {out}/ (report.md, report.csv, det.png, histograms.png)")
+
+
+def _wild_report(corpus, runs, models, scores, out, prior) -> None:
+    from voxlab.evaluation.wild_report import build_wild_report
+    from voxlab.evaluation.wild_table import table_markdown
+
+    specs = [f"{run.name}={run}" for run in runs] + list(models) + list(scores)
+    if not specs:
+        raise ConfigError("--wild needs models: --model NAME=SPEC, run folders or --scores")
+    report = build_wild_report(corpus, specs, out, prior=prior, log=typer.echo)
+    typer.echo(table_markdown(report.rows))
+    typer.echo(f"report written to {out}/ (wild_table.md/.csv/.json, det_*.png, scores/)")
 
 
 def register(app: typer.Typer) -> None:

@@ -198,3 +198,30 @@ def test_benchmark_script_end_to_end_from_score_files(
     assert all(r["seen"] in (False, None) for r in data["rows"])  # never trained on it
     assert (out / "det_pub.png").stat().st_size > 1000
     assert (out / "det_in_domain.png").is_file()
+
+
+@pytest.mark.slow  # imports matplotlib, draws the DET plots
+def test_report_cli_writes_the_wild_table(corpus_dir: Path, tmp_path: Path) -> None:
+    """`voxlab report --wild` writes the same table; a score file counts as trained on train."""
+    pytest.importorskip("matplotlib")
+    from typer.testing import CliRunner
+
+    from voxlab.cli.main import app
+    from voxlab.data.scores import write_scores
+
+    scores = _scores(corpus_dir)
+    recs = [json.loads(x) for x in (corpus_dir / "manifest.jsonl").read_text().splitlines()]
+    path = tmp_path / "m.txt"
+    write_scores(path, [r["utt_id"] for r in recs], [scores[r["utt_id"]] for r in recs],
+                 attacks=[r["attack"] for r in recs], keys=[r["key"] for r in recs])  # fmt: skip
+    out = tmp_path / "rep"
+    result = CliRunner().invoke(
+        app, ["report", "--wild", str(corpus_dir), "--model", f"mine={path}", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "HELD OUT" in result.output
+    data = json.loads((out / "wild_table.json").read_text())
+    assert data["models"]["mine"]["note"] == "trained on the train split"
+    assert any(r["seen"] is True for r in data["rows"])  # in-domain system V01 was seen
+    empty = CliRunner().invoke(app, ["report", "--wild", str(corpus_dir), "--out", str(out)])
+    assert empty.exit_code != 0 and "needs models" in str(empty.output) + str(empty.exception)
