@@ -167,3 +167,23 @@ def test_report_md_and_a_changed_subset_recomputes(corpus, tmp_path):
     fewer = [u for u in items if u.utt_id != "spoof/spoof2"]
     again = run_report(["toy"], fewer, conds, out, load=load)
     assert calls == ["toy", "toy"] and all(r["n"] == 5 for r in again)
+
+
+def test_batched_scoring_matches_item_by_item(corpus):
+    from voxlab.adversarial.robustness import run_cell
+    from voxlab.audio import load as load_audio
+
+    class Official(LoudnessDetector):
+        default_policy = "official"
+
+    items = load_corpus(corpus)
+    (cond,) = conditions("none")
+
+    def waves(u):
+        return load_audio(u.path, sr=16000)[0]
+
+    one = run_cell("t", Official(), cond, items, waves, batch_size=1)
+    four = run_cell("t", Official(), cond, items, waves, batch_size=4)
+    assert one["scores"].keys() == four["scores"].keys() and len(one["scores"]) == 6
+    for u, v in one["scores"].items():
+        assert four["scores"][u] == pytest.approx(v, abs=1e-5)
