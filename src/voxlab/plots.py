@@ -2,7 +2,9 @@
 
 ``waveform_and_image`` draws the classic "waveform and its MFCCs" figure (shared time axis);
 ``spectrogram_with_tracks`` draws a spectrogram with F0 or formant contours on top;
-``waveform_and_curves`` draws per-frame scalars (energy, ZCR) under the waveform.
+``waveform_and_curves`` draws per-frame scalars (energy, ZCR) under the waveform;
+``spectrogram_gallery`` stacks the spectrograms of several clips (e.g. one utterance and
+its spoofed copies) on shared axes with one colour bar.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ import torch
 
 from voxlab.errors import ConfigError
 
-__all__ = ["spectrogram_with_tracks", "waveform_and_curves", "waveform_and_image"]
+__all__ = [
+    "spectrogram_gallery",
+    "spectrogram_with_tracks",
+    "waveform_and_curves",
+    "waveform_and_image",
+]
 
 
 def _check(samples: np.ndarray, sample_rate: float) -> np.ndarray:
@@ -180,3 +187,75 @@ def waveform_and_curves(
     ax_c.set_ylabel(ylabel)
     ax_c.set_xlabel("time (s)")
     return _save(fig, path)
+
+
+def spectrogram_gallery(
+    panels: Sequence[tuple[str, np.ndarray]],
+    *,
+    sample_rate: float,
+    path: str | Path,
+    title: str = "",
+    n_fft: int = 512,
+    hop_length: int | None = None,
+    dynamic_range_db: float = 80.0,
+    dpi: int = 80,
+) -> Path:
+    """Spectrograms of several clips, one row each, on shared time and frequency axes.
+
+    Every row has a frequency axis in kHz, the bottom row a time axis in seconds, and one
+    colour bar in dB (relative to the loudest bin of all panels) serves them all, so the
+    rows compare directly.
+
+    Args:
+        panels: ``(label, samples)`` per row; samples are mono. Shape: ``(time,)``.
+        sample_rate: Rate of every clip (Hz).
+        path: Output image.
+        title: Figure title.
+        n_fft: FFT size.
+        hop_length: Hop in samples (default: 10 ms).
+        dynamic_range_db: dB shown below the loudest bin.
+        dpi: Resolution of the saved figure.
+
+    Returns:
+        The written image path.
+    """
+    from voxlab.features import spectrogram
+
+    if not panels:
+        raise ConfigError("spectrogram_gallery needs at least one panel")
+    hop_length = hop_length or max(1, int(sample_rate // 100))
+    images, longest = [], 0.0
+    for label, samples in panels:
+        samples = _check(samples, sample_rate)
+        spec = spectrogram(
+            torch.from_numpy(samples), n_fft=min(n_fft, max(16, samples.size)),
+            hop_length=hop_length,
+        ).numpy()  # fmt: skip
+        images.append((label, 10 * np.log10(spec + 1e-10), samples.size / sample_rate))
+        longest = max(longest, samples.size / sample_rate)
+    top = max(float(db.max()) for _, db, _ in images)
+    fig, axes = plt.subplots(
+        len(images), 1, sharex=True, sharey=True, figsize=(7.5, 0.3 + 1.15 * len(images)),
+        squeeze=False,
+    )  # fmt: skip
+    image = None
+    for ax, (label, db, seconds) in zip(axes[:, 0], images):
+        image = ax.imshow(
+            db - top, origin="lower", aspect="auto", cmap="magma",
+            extent=(0.0, seconds, 0.0, sample_rate / 2000), vmin=-dynamic_range_db, vmax=0.0,
+        )  # fmt: skip
+        ax.set_ylabel("kHz", fontsize="small")
+        ax.set_title(label, fontsize="small", loc="left", pad=2)
+        ax.tick_params(labelsize="x-small")
+    axes[-1, 0].set_xlim(0.0, longest)
+    axes[-1, 0].set_xlabel("time (s)")
+    if title:
+        fig.suptitle(title, fontsize="medium")
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    bar = fig.colorbar(image, ax=list(axes[:, 0]), location="right", fraction=0.025, pad=0.02)
+    bar.set_label("dB re loudest bin")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

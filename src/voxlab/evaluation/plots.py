@@ -11,7 +11,7 @@ import numpy as np
 from voxlab.errors import MetricError
 from voxlab.evaluation.metrics import DetCurve
 
-_TICKS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95)
+_TICKS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95, 0.99)
 
 
 def plot_det(
@@ -29,7 +29,7 @@ def plot_det(
         path: Output image (``.png``, ``.pdf``, ``.svg``...).
         title: Figure title.
         limits: Smallest and largest error rate shown on both axes (up to 95 % by default,
-            so a system worse than chance stays on the plot).
+            so a system worse than chance stays on the plot; the demo report uses 99 %).
 
     Returns:
         The path written.
