@@ -127,6 +127,9 @@ def test_progress_eta_follows_the_machine_speed():
     tracker.done("a")
     assert "overall 25 %, ETA 60 s" in lines[-1]
     assert tracker.remaining() == 60.0 and all("\r" not in line for line in lines)
+    tracker.start("b", "stage b")
+    now[0] = 30.0  # 10 s in, a quarter done: 30 s to go by its own pace (not 50 s)
+    assert tracker.remaining(running_for=10.0, done=0.25) == pytest.approx(30.0)
 
 
 def test_explain_eer_above_chance_says_why():

@@ -57,7 +57,7 @@ class Progress:
         self._stage_t0 = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._counter: Callable[[], str] | None = None
+        self._counter: Callable[[], tuple[str, float | None]] | None = None
 
     # ------------------------------------------------------------------ estimates
 
@@ -68,8 +68,14 @@ class Progress:
             return 1.0
         return sum(self.actual[k] for k in done) / sum(self.estimates[k] for k in done)
 
-    def remaining(self, *, running_for: float = 0.0) -> float:
-        """Estimated seconds left: the running stage's rest and every later stage."""
+    def remaining(self, *, running_for: float = 0.0, done: float | None = None) -> float:
+        """Estimated seconds left: the running stage's rest and every later stage.
+
+        Args:
+            running_for: Seconds the running stage has taken so far.
+            done: Share of the running stage done, when it can tell (its rest is then
+                extrapolated from its own pace once 5 % is done).
+        """
         factor = self.speed()
         left = 0.0
         for name, est in self.estimates.items():
@@ -77,20 +83,32 @@ class Progress:
                 continue
             scaled = est * factor
             if name == self._stage:
-                scaled = max(scaled - running_for, 0.1 * scaled)
+                if done is not None and done >= 0.05:
+                    scaled = running_for * (1.0 - done) / done
+                else:
+                    scaled = max(scaled - running_for, 0.1 * scaled)
             left += scaled
         return left
 
-    def fraction(self, *, running_for: float = 0.0) -> float:
+    def fraction(self, *, running_for: float = 0.0, done: float | None = None) -> float:
         """Share of the whole run done (by time spent vs time still expected)."""
         spent = self.clock() - self.started
-        left = self.remaining(running_for=running_for)
+        left = self.remaining(running_for=running_for, done=done)
         return spent / max(spent + left, 1e-9)
 
     # ------------------------------------------------------------------ stages
 
-    def start(self, name: str, what: str, *, counter: Callable[[], str] | None = None) -> None:
-        """Announce a stage; ``counter`` returns a short "done so far" text for heartbeats."""
+    def start(
+        self, name: str, what: str, *, counter: Callable[[], tuple[str, float | None]] | None = None
+    ) -> None:
+        """Announce a stage.
+
+        Args:
+            name: Stage name (a key of the estimates).
+            what: What it does, in words.
+            counter: Returns a short "done so far" text and the share of the stage done
+                (or None) for the heartbeat lines.
+        """
         self._stage, self._stage_t0, self._counter = name, self.clock(), counter
         self._cpu_t0 = self._cpu() if self._cpu is not None else 0.0
         index = list(self.estimates).index(name) + 1 if name in self.estimates else 0
@@ -129,16 +147,17 @@ class Progress:
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
             running = self.clock() - self._stage_t0
-            so_far = ""
+            so_far, done = "", None
             if self._counter is not None:
                 try:
-                    so_far = f" {self._counter()};"
+                    text, done = self._counter()
+                    so_far = f" {text};" if text else ""
                 except OSError:
-                    so_far = ""
+                    so_far, done = "", None
             self.log(
                 f"[demo] ... {self._stage}:{so_far} {_duration(running)} so far (overall "
-                f"{100 * self.fraction(running_for=running):.0f} %, "
-                f"ETA {_duration(self.remaining(running_for=running))})"
+                f"{100 * self.fraction(running_for=running, done=done):.0f} %, "
+                f"ETA {_duration(self.remaining(running_for=running, done=done))})"
             )
 
     def close(self) -> None:

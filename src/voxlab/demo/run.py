@@ -85,8 +85,10 @@ def installed_sources() -> tuple[list[str], dict[str, str]]:
     return found, missing
 
 
-def _count_files(corpus: Path) -> int:
-    return sum(1 for _ in corpus.glob("ASVspoof2019_LA_*/flac/*.flac"))
+def _files_done(corpus: Path, n_files: int) -> tuple[str, float]:
+    """Corpus files written so far, and their share of the planned files."""
+    made = sum(1 for _ in corpus.glob("ASVspoof2019_LA_*/flac/*.flac"))
+    return f"{made}/{n_files} files", made / max(1, n_files)
 
 
 def run_demo(
@@ -205,7 +207,7 @@ def run_demo(
             "corpus",
             f"building voxlab-wild in {corpus}: {len(plan.items)} files ({n['train']} train, "
             f"{n['dev']} dev, {n['eval']} eval)",
-            counter=lambda: f"{_count_files(corpus)}/{len(plan.items)} files",
+            counter=lambda: _files_done(corpus, len(plan.items)),
         )
         made = _build(config, corpus, workers=workers, progress=progress)
         result.failed = list(made.failed)
@@ -242,7 +244,7 @@ def run_demo(
             "score",
             f"scoring {len(splits['eval'])} eval trials with {len(trained)} trained and "
             f"{len(names)} catalogue model(s) ({', '.join(names) or 'none found'})",
-            counter=lambda: status["now"],
+            counter=lambda: (status["now"], None),
         )
         systems = []
         for name, run_dir, weights, note in trained:
