@@ -11,7 +11,7 @@ import typer
 from voxlab.cli.output import report_failures
 from voxlab.errors import VoxlabError
 
-_METHODS = ("windows", "ig", "gradcam", "all")
+_METHODS = ("windows", "scan", "occlusion", "ig", "gradcam", "all")
 
 
 def explain_command(
@@ -20,45 +20,71 @@ def explain_command(
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint file."),
     ssl_config: Path | None = typer.Option(None, "--ssl-config", help="SSL front-end config."),
     method: str = typer.Option(
-        "all", "--method", help="gradcam, ig, windows or all (comma-separated allowed)."
+        "all",
+        "--method",
+        help="windows, scan, occlusion, ig, gradcam, comma-separated, or all "
+        "(= windows,scan,ig,gradcam).",
     ),
     ig_steps: int = typer.Option(32, "--ig-steps", min=1, help="Integrated-gradients steps."),
+    ig_baseline: str = typer.Option(
+        "zeros",
+        "--ig-baseline",
+        help="IG reference input: zeros, lowpass (input low-passed at 1 kHz), noise (noise "
+        "at the input's level) or human (expected gradients over --reference files).",
+    ),
+    reference: list[Path] = typer.Option(
+        [], "--reference", help="Trusted human recording for --ig-baseline human (repeat)."
+    ),
     window: float = typer.Option(4.0375, "--window", help="Timeline window (s)."),
     hop: float = typer.Option(0.5, "--hop", help="Timeline hop (s)."),
+    scan_window: float = typer.Option(1.0, "--scan-window", help="Scan window (s)."),
+    scan_hop: float = typer.Option(0.125, "--scan-hop", help="Scan hop (s)."),
+    occlusion_segment: float = typer.Option(
+        0.5, "--occlusion-segment", help="Occlusion: hidden segment length (s)."
+    ),
     out: Path = typer.Option(Path("explain"), "--out", "-o", help="Output folder."),
     threads: int = typer.Option(0, "--threads", min=0, help="Torch threads (0 = default)."),
     no_download: bool = typer.Option(False, "--no-download", help="Never download weights."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
 ) -> None:
-    """Explain a countermeasure's verdict: window scores, integrated gradients, Grad-CAM.
+    r"""Explain a countermeasure's verdict: where in time and frequency "spoof" comes from.
 
-    Per-window scores over time, integrated gradients on the waveform and Grad-CAM on
-    the encoder's time-frequency map.
+    Methods: windows (per-window scores over the file), scan (the model scores short
+    windows sliding over the file; a frame's evidence is how far its windows' spoof
+    margin lies above the file's median: the method that points at a synthetic segment
+    inside a human recording), occlusion (each 0.5-s segment hidden behind the audio
+    next to it and the file rescored), ig (integrated gradients on the waveform, from a
+    zeros, lowpass, noise or human baseline) and gradcam (on the encoder's
+    time-frequency map; AASIST, RawGAT-ST, LCNN).
 
     For each file, OUT gets NAME.png (spectrogram, attribution overlays, score timeline),
-    NAME.npz (every array: spectrogram, ig, ig_frames, ig_tf, gradcam, window_spans,
-    window_scores, info) and one line of summary.jsonl. Attributions explain the spoof
-    margin (logit_spoof - logit_bonafide): positive = evidence for spoof. Integrated
-    gradients use a silent baseline; the summary reports the completeness error.
-    Grad-CAM exists for AASIST, RawGAT-ST and LCNN (`--method ig` works for any
-    differentiable model).
+    NAME.npz (every array: spectrogram, scan_evidence, scan_margins, occlusion_evidence,
+    ig, ig_frames, ig_tf, gradcam, window_spans, window_scores, info) and one line of
+    summary.jsonl with each method's peak time. Attributions explain the spoof margin
+    (logit_spoof - logit_bonafide): positive = evidence for spoof. For IG the summary
+    reports the completeness error against the chosen baseline.
 
     Examples:
         voxlab explain call.wav --model aasist --out why/
+        voxlab explain call.wav --method scan,windows --scan-window 1 -o why/
         voxlab explain clip.flac --model rawgat-st --method gradcam -o why/
-        voxlab explain clips/ --model aasist-l --method ig,windows --ig-steps 64 -o why/
+        voxlab explain clips/ --model aasist-l --method ig --ig-baseline human \
+            --reference me1.wav --reference me2.wav --ig-steps 32 -o why/
     """
     from tqdm import tqdm
 
     from voxlab.adversarial.loading import load_model
     from voxlab.audio import load
     from voxlab.audio.discovery import find_audio_files
-    from voxlab.explain import METHODS, draw, explain
+    from voxlab.explain import DEFAULT_METHODS, METHODS, draw, explain
 
-    methods = tuple(METHODS) if method == "all" else tuple(m.strip() for m in method.split(","))
+    methods = (
+        tuple(DEFAULT_METHODS) if method == "all" else tuple(m.strip() for m in method.split(","))
+    )
     bad = [m for m in methods if m not in METHODS]
     if bad:
         raise typer.BadParameter(f"--method {', '.join(bad)}: choose from {', '.join(_METHODS)}")
+    references = [load(r, sr=16_000, mono=True)[0] for r in reference]
     paths = find_audio_files(files)
     if not paths:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, files))}")
@@ -77,7 +103,10 @@ def explain_command(
             try:
                 wave, _ = load(path, sr=16_000, mono=True)
                 expl = explain(net, wave, sample_rate=16_000, methods=methods, ig_steps=ig_steps,
-                               window=window, hop=hop, name=model)  # fmt: skip
+                               ig_baseline=ig_baseline, references=references, window=window,
+                               hop=hop, scan_window=scan_window, scan_hop=scan_hop,
+                               occlusion_segment=occlusion_segment,
+                               occlusion_hop=occlusion_segment / 2, name=model)  # fmt: skip
                 stem = out / Path(path).stem
                 row.update(_summary(expl))
                 row["figure"] = str(draw(expl, stem.with_suffix(".png"), title=f"{model}: {path}"))
@@ -105,6 +134,12 @@ def _summary(expl) -> dict:
         row["baseline_margin"] = expl.baseline_margin
         peak = int(abs(expl.ig_frames).argmax())
         row["ig_peak_time"] = round(float(expl.times[peak]), 3)
+    for what, frames in (("scan", expl.scan_evidence), ("occlusion", expl.occlusion_evidence)):
+        if frames is not None:
+            row[f"{what}_peak_time"] = round(float(expl.times[int(frames.argmax())]), 3)
+    if expl.scan_margins is not None:
+        worst = int(expl.scan_margins.argmax())
+        row["scan_most_spoof_window"] = [float(v) for v in expl.scan_spans[worst]]
     if expl.gradcam is not None:
         row["gradcam_layers"] = expl.gradcam_layers
         f, t = divmod(int(expl.gradcam.argmax()), expl.gradcam.shape[1])

@@ -1,4 +1,4 @@
-"""Explain one waveform: window timeline, integrated gradients, Grad-CAM, on one grid.
+"""Explain one waveform: window timeline, scans, occlusion, IG, Grad-CAM, on one grid.
 
 :func:`explain` runs the chosen methods and returns an :class:`Explanation` whose arrays
 share the spectrogram's time-frequency grid (25 ms Hann frames, 10 ms hop, 512-point FFT
@@ -27,8 +27,14 @@ from voxlab.explain.attribution import (
     project_cam,
     sinc_band_edges,
 )
+from voxlab.explain.baselines import BASELINES, expected_gradients, ig_baseline
+from voxlab.explain.scan import occlusion, window_scan
 
-METHODS = ("windows", "ig", "gradcam")
+METHODS = ("windows", "scan", "occlusion", "ig", "gradcam")
+#: What ``voxlab explain --method all`` runs (occlusion rescored the file per segment).
+DEFAULT_METHODS = ("windows", "scan", "ig", "gradcam")
+#: Attribution profiles :meth:`Explanation.mass_inside` can measure.
+PROFILES = ("scan", "occlusion", "ig", "gradcam")
 N_FFT, WIN, HOP = 512, 400, 160
 
 
@@ -50,7 +56,17 @@ class Explanation:
         ig_tf: Magnitude of the attribution's STFT. Shape: ``(n_freqs, n_frames)``.
         ig_completeness_error: Worst relative completeness error over the windows.
         ig_completeness_gap: Worst absolute completeness gap (logits) over the windows.
-        baseline_margin: Spoof margin of the silent baseline (mean over windows).
+        baseline_margin: Spoof margin of the IG baseline (mean over windows).
+        scan_evidence: Short-window scan evidence per frame (the frame's window margin
+            above the file's median + 1.4826 MAD, kept where positive).
+            Shape: ``(n_frames,)``.
+        scan_margin: Mean short-window spoof margin per frame. Shape: ``(n_frames,)``.
+        scan_spans: ``(start, end)`` of each scanned window. Shape: ``(n_scan, 2)``.
+        scan_margins: Spoof margin of each scanned window. Shape: ``(n_scan,)``.
+        occlusion_evidence: Drop of the file's spoof margin when the frame's segment is
+            hidden (positive part, per frame). Shape: ``(n_frames,)``.
+        occlusion_spans: Hidden segments. Shape: ``(n_segments, 2)``.
+        occlusion_margins: File margin with each segment hidden. Shape: ``(n_segments,)``.
         gradcam: Grad-CAM projected onto the grid, max 1. Shape: ``(n_freqs, n_frames)``.
         gradcam_layers: Names of the hooked layers.
         info: Model name, method settings.
@@ -70,6 +86,13 @@ class Explanation:
     ig_completeness_error: float | None = None
     ig_completeness_gap: float | None = None
     baseline_margin: float | None = None
+    scan_evidence: np.ndarray | None = None
+    scan_margin: np.ndarray | None = None
+    scan_spans: np.ndarray | None = None
+    scan_margins: np.ndarray | None = None
+    occlusion_evidence: np.ndarray | None = None
+    occlusion_spans: np.ndarray | None = None
+    occlusion_margins: np.ndarray | None = None
     gradcam: np.ndarray | None = None
     gradcam_layers: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
@@ -97,23 +120,37 @@ class Explanation:
         """Fraction of the attribution mass between ``start`` and ``end`` seconds.
 
         ``ig``: positive (spoof-evidence) part of the per-frame attribution;
-        ``gradcam``: the projected map summed over frequency.
+        ``gradcam``: the projected map summed over frequency; ``scan`` and
+        ``occlusion``: their per-frame evidence.
         """
-        if what == "ig":
-            if self.ig_frames is None:
-                raise ConfigError("no integrated gradients computed (method ig)")
-            profile = np.clip(self.ig_frames, 0, None)
-        elif what == "gradcam":
-            if self.gradcam is None:
-                raise ConfigError("no Grad-CAM computed (method gradcam)")
-            profile = self.gradcam.sum(axis=0)
-        else:
-            raise ConfigError(f"what must be 'ig' or 'gradcam', got {what!r}")
-        total = float(profile.sum())
-        if total <= 0:
-            return 0.0
-        inside = (self.times >= start) & (self.times < end)
-        return float(profile[inside].sum()) / total
+        return mass_fraction(self.profile(what), self.times, start, end)
+
+    def profile(self, what: str) -> np.ndarray:
+        """Non-negative spoof evidence per frame of attribution ``what``.
+
+        ``what`` is one of :data:`PROFILES`. Shape: ``(n_frames,)``.
+        """
+        arrays = {
+            "ig": None if self.ig_frames is None else np.clip(self.ig_frames, 0, None),
+            "gradcam": None if self.gradcam is None else self.gradcam.sum(axis=0),
+            "scan": self.scan_evidence,
+            "occlusion": self.occlusion_evidence,
+        }
+        if what not in arrays:
+            raise ConfigError(f"what must be one of {PROFILES}, got {what!r}")
+        if arrays[what] is None:
+            raise ConfigError(f"no {what} attribution computed (add method {what})")
+        return arrays[what]
+
+
+def mass_fraction(profile: np.ndarray, times: np.ndarray, start: float, end: float) -> float:
+    """Share of a non-negative per-frame ``profile`` whose frame times lie in [start, end)."""
+    profile = np.asarray(profile, dtype=np.float64)
+    total = float(profile.sum())
+    if total <= 0:
+        return 0.0
+    inside = (times >= start) & (times < end)
+    return float(profile[inside].sum()) / total
 
 
 def spectrogram(wave: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,10 +198,17 @@ def explain(
     wave: np.ndarray,
     *,
     sample_rate: int = 16_000,
-    methods: tuple[str, ...] = METHODS,
+    methods: tuple[str, ...] = DEFAULT_METHODS,
     ig_steps: int = 32,
+    ig_baseline: str = "zeros",
+    references: list[np.ndarray] | None = None,
     window: float = 4.0375,
     hop: float = 0.5,
+    scan_window: float = 1.0,
+    scan_hop: float = 0.125,
+    occlusion_segment: float = 0.5,
+    occlusion_hop: float = 0.25,
+    seed: int = 0,
     name: str = "model",
 ) -> Explanation:
     """Explain a countermeasure's verdict on ``wave``.
@@ -174,11 +218,22 @@ def explain(
             mode; use the plain, not the inference-optimised, model for gradients).
         wave: Mono waveform at ``sample_rate``. Shape: ``(time,)``.
         sample_rate: The model's rate.
-        methods: Any of ``"windows"`` (per-window scores), ``"ig"`` (integrated
-            gradients), ``"gradcam"``.
-        ig_steps: Integrated-gradients path steps.
+        methods: Any of :data:`METHODS`: ``"windows"`` (per-window scores over the
+            timeline), ``"scan"`` (short-window scan evidence), ``"occlusion"`` (margin
+            drop when a segment is hidden), ``"ig"`` (integrated gradients),
+            ``"gradcam"``.
+        ig_steps: Integrated-gradients path steps (expected-gradients samples for the
+            ``human`` baseline).
+        ig_baseline: ``zeros``, ``lowpass``, ``noise`` (:func:`~voxlab.explain.baselines.
+            ig_baseline`) or ``human`` (expected gradients over ``references``).
+        references: Trusted human recordings at ``sample_rate`` (``human`` baseline).
         window: Window length in seconds of the timeline (fixed-length models: theirs).
         hop: Hop between windows in seconds of the timeline.
+        scan_window: Window of the scan, in seconds.
+        scan_hop: Hop of the scan, in seconds.
+        occlusion_segment: Hidden segment length, in seconds.
+        occlusion_hop: Hop between hidden segments, in seconds.
+        seed: Seed of random baselines (``noise``, ``human``).
         name: Model name recorded in ``info``.
 
     Returns:
@@ -187,6 +242,15 @@ def explain(
     unknown = set(methods) - set(METHODS)
     if unknown or not methods:
         raise ConfigError(f"unknown explain method(s) {sorted(unknown)}; choose from {METHODS}")
+    if ig_baseline not in (*BASELINES, "human"):
+        raise ConfigError(
+            f"unknown IG baseline {ig_baseline!r}; choose from {(*BASELINES, 'human')}"
+        )
+    if ig_baseline == "human" and "ig" in methods and not references:
+        raise ConfigError(
+            "the human IG baseline needs reference recordings (--reference FILE, trusted "
+            "human speech); or choose --ig-baseline zeros, lowpass or noise"
+        )
     wave = np.asarray(wave, dtype=np.float32)
     if wave.ndim != 1 or wave.size < 0.1 * sample_rate:
         raise ConfigError(f"explain needs a mono waveform of at least 0.1 s, got {wave.shape}")
@@ -198,15 +262,29 @@ def explain(
         freqs=freqs,
         times=times,
         spectrogram_db=20 * np.log10(mag + 1e-6),
-        info={"model": name, "methods": list(methods), "ig_steps": ig_steps},
-    )
+        info={"model": name, "methods": list(methods), "ig_steps": ig_steps,
+              "ig_baseline": ig_baseline},
+    )  # fmt: skip
     fixed = getattr(model, "fixed_input_samples", None)
     chunks = _chunks(len(wave), fixed)
     out.info["chunks"] = [[s / sample_rate, e / sample_rate] for s, e in chunks]
     if "windows" in methods:
         _timeline(out, model, window=window if fixed is None else fixed / sample_rate, hop=hop)
+    n_frames = len(times)
+    if "scan" in methods:
+        res = window_scan(model, wave, sample_rate=sample_rate, window=scan_window,
+                          hop=scan_hop, n_frames=n_frames)  # fmt: skip
+        out.scan_evidence, out.scan_margin = res.evidence, res.frame_margin
+        out.scan_spans, out.scan_margins = res.spans, res.margins
+        out.info["scan"] = {"window": scan_window, "hop": scan_hop, "reference": res.reference}
+    if "occlusion" in methods:
+        res = occlusion(model, wave, sample_rate=sample_rate, segment=occlusion_segment,
+                        hop=occlusion_hop, n_frames=n_frames)  # fmt: skip
+        out.occlusion_evidence = res.evidence
+        out.occlusion_spans, out.occlusion_margins = res.spans, res.margins
+        out.info["occlusion"] = {"segment": occlusion_segment, "hop": occlusion_hop}
     if "ig" in methods:
-        _ig(out, model, chunks, fixed, ig_steps)
+        _ig(out, model, chunks, fixed, ig_steps, ig_baseline, references, seed)
     if "gradcam" in methods:
         _gradcam(out, model, chunks, fixed)
     return out
@@ -225,15 +303,20 @@ def _timeline(out: Explanation, model: nn.Module, *, window: float, hop: float) 
     out.info["window"], out.info["hop"] = window, hop
 
 
-def _ig(out: Explanation, model, chunks, fixed, steps: int) -> None:
+def _ig(out: Explanation, model, chunks, fixed, steps, kind, references, seed) -> None:
     total = np.zeros(len(out.wave), dtype=np.float64)
     weight = np.zeros(len(out.wave), dtype=np.float64)
     margins, errors, gaps, bases = [], [], [], []
     for s, e in chunks:
         piece = out.wave[s:e]
-        attr = integrated_gradients(
-            model, piece, steps=steps, forward=_tiling_forward(model, len(piece), fixed)
-        )
+        forward = _tiling_forward(model, len(piece), fixed)
+        if kind == "human":
+            attr = expected_gradients(model, piece, references, samples=steps, seed=seed,
+                                      forward=forward)  # fmt: skip
+        else:
+            base = ig_baseline(kind, piece, out.sample_rate, seed=seed)
+            attr = integrated_gradients(model, piece, steps=steps, baseline=base,
+                                        forward=forward)  # fmt: skip
         total[s:e] += attr.values
         weight[s:e] += 1.0
         margins.append(attr.margin)

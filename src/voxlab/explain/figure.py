@@ -13,8 +13,10 @@ def draw(expl: Explanation, path: str | Path, *, title: str | None = None) -> Pa
     """Draw ``expl`` to a PNG: one panel per computed piece, sharing the time axis.
 
     Panels: the spectrogram; integrated gradients (magnitude of the attribution's STFT,
-    over the greyed spectrogram); Grad-CAM over the greyed spectrogram; the per-window
-    bona fide scores (one line per window, at its span) with the per-frame IG profile.
+    over the greyed spectrogram); Grad-CAM over the greyed spectrogram; the per-frame
+    spoof evidence of the scan and occlusion methods (each scaled to a maximum of 1), with
+    the scan's mean window margin; the per-window bona fide scores (one line per window,
+    at its span) with the per-frame IG profile.
 
     Returns:
         The written path.
@@ -29,6 +31,8 @@ def draw(expl: Explanation, path: str | Path, *, title: str | None = None) -> Pa
         panels.append("ig")
     if expl.gradcam is not None:
         panels.append("gradcam")
+    if expl.scan_evidence is not None or expl.occlusion_evidence is not None:
+        panels.append("evidence")
     if expl.window_scores is not None or expl.ig_frames is not None:
         panels.append("timeline")
     fig, axes = plt.subplots(
@@ -53,9 +57,11 @@ def draw(expl: Explanation, path: str | Path, *, title: str | None = None) -> Pa
             ax.imshow(masked, origin="lower", aspect="auto", extent=extent, cmap="jet",
                       alpha=0.6, vmin=0, vmax=1)  # fmt: skip
             ax.set_title(name)
+        elif panel == "evidence":
+            _evidence(ax, expl)
         else:
             _timeline(ax, expl)
-        if panel != "timeline":
+        if panel not in ("timeline", "evidence"):
             ax.set_ylabel("kHz")
     axes[-1, 0].set_xlabel("time (s)")
     fig.tight_layout()
@@ -64,6 +70,28 @@ def draw(expl: Explanation, path: str | Path, *, title: str | None = None) -> Pa
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def _evidence(ax, expl: Explanation) -> None:
+    handles = []
+    for what, frames, colour in (("scan", expl.scan_evidence, "tab:purple"),
+                                 ("occlusion", expl.occlusion_evidence, "tab:green")):  # fmt: skip
+        if frames is not None:
+            scaled = frames / max(float(frames.max()), 1e-12)
+            (line,) = ax.plot(expl.times, scaled, color=colour, lw=1.0,
+                              label=f"{what} evidence (max 1)")  # fmt: skip
+            ax.fill_between(expl.times, 0, scaled, color=colour, alpha=0.2)
+            handles.append(line)
+    ax.set_ylabel("evidence")
+    if expl.scan_margin is not None:
+        twin = ax.twinx()
+        (line,) = twin.plot(expl.times, expl.scan_margin, color="k", lw=0.6, ls="--",
+                            label="scan: mean window spoof margin")  # fmt: skip
+        twin.axhline(expl.info["scan"]["reference"], color="k", lw=0.4, ls=":")
+        twin.set_ylabel("margin")
+        handles.append(line)
+    ax.legend(handles=handles, loc="upper right", fontsize=7)
+    ax.set_title("spoof evidence over time (+ = more spoof than the rest of the file)")
 
 
 def _timeline(ax, expl: Explanation) -> None:
