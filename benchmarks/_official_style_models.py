@@ -1,7 +1,8 @@
-"""Official-style AASIST: the computation of clovaai/aasist, as the CPU baseline.
+"""Official-style AASIST and RawGAT-ST: the published computations, as the CPU baseline.
 
 ``benchmarks/detect_vs_official.py`` times voxlab's inference path against this module.
-It follows the official ``models/AASIST.py`` (clovaai/aasist, MIT licence) layer by layer:
+:class:`OfficialAASIST` follows the official ``models/AASIST.py`` (clovaai/aasist, MIT
+licence) layer by layer:
 the same module names (so the published state dict loads with ``strict=True`` and no key
 adapter), the same layer order and the same PyTorch ops — a plain ``Conv1d`` sinc front end,
 ``abs`` + ``max_pool2d``, un-folded batch norms, the discarded pre-activation
@@ -14,6 +15,14 @@ One deliberate difference, which makes the baseline *cheaper* and the reported r
 conservative: the sinc filters are built once at construction (voxlab's
 :func:`~voxlab.models.layers.sinc.mel_sinc_filters`, tested equal to the official
 filters) and only cloned per call, as the official AASIST ``CONV.forward`` does.
+
+:class:`OfficialRawGATST` follows ``model.py`` of eurecom-asp/RawGAT-ST-antispoofing (MIT
+licence), the file whose forward made the published scores: its sinc layer rebuilds the 70
+filters with a NumPy loop on every call, the first residual block adds its one-channel
+input to all 32 channels, every later block computes and discards ``bn1``/SELU, there are
+two full encoders (spectral and temporal), the graph layers have no temperature, and graph
+pooling keeps ``max(2, int(k * nodes))`` nodes gathered item by item in a Python loop. Its
+state dict (including the unused ``conv_1`` of blocks 1-5) loads with ``strict=True``.
 
 Shape (whole model): ``(batch, time) -> (batch, 2)`` logits ``[spoof, bona fide]``.
 """
@@ -272,6 +281,139 @@ class OfficialAASIST(nn.Module):
 def load_official_aasist(path, *, light: bool = False) -> OfficialAASIST:
     """An :class:`OfficialAASIST` in eval mode with the published state dict at ``path``."""
     model = OfficialAASIST(light=light)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+class OfficialRawGATSincConv(nn.Module):
+    """RawGAT-ST's sinc layer: the filters are rebuilt on every call, as officially.
+
+    Shape:
+        ``(batch, 1, time) -> (batch, n_filters, time - taps + 1)``.
+    """
+
+    def __init__(self, n_filters: int = 70, kernel_size: int = 128) -> None:
+        super().__init__()
+        self.n_filters, self.kernel_size = n_filters, kernel_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Shape: ``(batch, 1, time) -> (batch, n_filters, frames)``."""
+        # the official CONV.forward loops over the filters with np.sinc/np.hamming per call;
+        # mel_sinc_filters is the same per-filter NumPy computation (tested equal)
+        filters = mel_sinc_filters(self.n_filters, self.kernel_size)
+        return F.conv1d(x, filters.to(x.device).view(self.n_filters, 1, -1))
+
+
+class OfficialRawGATBlock(nn.Module):
+    """RawGAT-ST's ``Residual_block`` (``conv_1`` in every block; used only by the first).
+
+    Shape:
+        ``(batch, c_in, freq, time) -> (batch, c_out, freq, time // 3)``.
+    """
+
+    def __init__(self, c_in: int, c_out: int, *, first: bool = False) -> None:
+        super().__init__()
+        self.first = first
+        if not first:
+            self.bn1 = nn.BatchNorm2d(c_in)
+            self.conv1 = nn.Conv2d(c_in, c_out, kernel_size=(2, 3), padding=(1, 1))
+        self.selu = nn.SELU(inplace=True)
+        self.conv_1 = nn.Conv2d(1, c_out, kernel_size=(2, 3), padding=(1, 1))
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, kernel_size=(2, 3), padding=(0, 1))
+        self.downsample = c_in != c_out
+        if self.downsample:
+            self.conv_downsample = nn.Conv2d(c_in, c_out, kernel_size=(1, 3), padding=(0, 1))
+        self.mp = nn.MaxPool2d((1, 3))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Shape: ``(batch, c_in, freq, time) -> (batch, c_out, freq, time // 3)``."""
+        identity = x
+        if not self.first:
+            out = self.selu(self.bn1(x))  # computed and discarded, as in the official code
+            out = self.conv1(x)
+        else:
+            out = self.conv_1(x)
+        out = self.conv2(self.selu(self.bn2(out)))
+        if self.downsample:
+            identity = self.conv_downsample(identity)
+        out += identity  # the first block broadcasts its one input channel
+        return self.mp(out)
+
+
+class OfficialRawGATPool(nn.Module):
+    """RawGAT-ST's ``Pool``: ``max(2, int(k * nodes))`` nodes, gathered item by item.
+
+    Shape:
+        ``(batch, nodes, dim) -> (batch, kept, 1, dim)`` (the official 4-D result).
+    """
+
+    def __init__(self, k: float, in_dim: int, p: float) -> None:
+        super().__init__()
+        self.k = k
+        self.sigmoid = nn.Sigmoid()
+        self.proj = nn.Linear(in_dim, 1)
+        self.drop = nn.Dropout(p=p) if p > 0 else nn.Identity()
+
+    def forward(self, h: Tensor) -> Tensor:
+        """Shape: see the class docstring."""
+        scores = self.sigmoid(self.proj(self.drop(h)))
+        weighted = h * scores
+        _, idx = torch.topk(scores, max(2, int(self.k * h.shape[1])), dim=1)
+        return torch.stack([weighted[i, idx[i]] for i in range(h.shape[0])], dim=0)
+
+
+class OfficialRawGATST(nn.Module):
+    """RawGAT-ST as the official ``RawGAT_ST`` computes it (``model.py``, mul fusion).
+
+    Shape:
+        ``(batch, 64600) -> (batch, 2)`` logits ``[spoof, bona fide]``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv_time = OfficialRawGATSincConv(70, 128)
+        self.first_bn = nn.BatchNorm2d(1)
+        self.selu = nn.SELU(inplace=True)
+        specs = [(32, 32), (32, 32), (32, 64), (64, 64), (64, 64), (64, 64)]
+        for name in ("encoder1", "encoder2"):
+            blocks = (
+                nn.Sequential(OfficialRawGATBlock(a, b, first=i == 0))
+                for i, (a, b) in enumerate(specs)
+            )
+            setattr(self, name, nn.Sequential(*blocks))
+        self.GAT_layer1 = OfficialGAT(64, 32)
+        self.pool1 = OfficialRawGATPool(0.64, 32, 0.3)
+        self.GAT_layer2 = OfficialGAT(64, 32)
+        self.pool2 = OfficialRawGATPool(0.81, 32, 0.3)
+        self.GAT_layer3 = OfficialGAT(32, 16)
+        self.pool3 = OfficialRawGATPool(0.64, 16, 0.3)
+        self.proj1 = nn.Linear(14, 12)
+        self.proj2 = nn.Linear(23, 12)
+        self.proj = nn.Linear(16, 1)
+        self.proj_node = nn.Linear(7, 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Shape: ``(batch, 64600) -> (batch, 2)``."""
+        x = self.conv_time(x.view(x.shape[0], 1, x.shape[1])).unsqueeze(dim=1)
+        x = F.max_pool2d(torch.abs(x), (3, 3))
+        x = self.selu(self.first_bn(x))
+        e1 = self.encoder1(x)
+        x_max, _ = torch.max(torch.abs(e1), dim=3)
+        out1 = self.proj1(self.pool1(self.GAT_layer1(x_max.transpose(1, 2))).transpose(1, 3))
+        out1 = out1.view(out1.shape[0], out1.shape[1], out1.shape[3])
+        e2 = self.encoder2(x)
+        x_max2, _ = torch.max(torch.abs(e2), dim=2)
+        out2 = self.proj2(self.pool2(self.GAT_layer2(x_max2.transpose(1, 2))).transpose(1, 3))
+        out2 = out2.view(out2.shape[0], out2.shape[1], out2.shape[3])
+        x_gat3 = self.GAT_layer3(torch.mul(out1, out2).transpose(1, 2))
+        return self.proj_node(self.proj(self.pool3(x_gat3)).flatten(1))
+
+
+def load_official_rawgat_st(path) -> OfficialRawGATST:
+    """An :class:`OfficialRawGATST` in eval mode with the published state dict at ``path``."""
+    model = OfficialRawGATST()
     state = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict(state, strict=True)
     return model.eval()
