@@ -4,10 +4,13 @@ Two sizes (``voxlab demo --size small|full``; ``auto`` picks by CPU cores):
 
 * ``small`` (machines with fewer than 8 cores): 4 utterances per human speaker, the
   sources prepared as a 40-recording slice per speaker into ``OUT/sources``, AASIST-L
-  fine-tuned for 2 epochs of at most 8 batches of 1-s crops, 32-component GMMs.
+  fine-tuned for 2 epochs of at most 8 batches of 1-s crops, 16-component GMMs.
 * ``full``: 12 utterances per speaker from the whole prepared sources (shared with
-  ``make data`` in ``$VOXLAB_HOME/sources``), 4 full epochs of 2-s crops, 64-component
+  ``make data`` in ``$VOXLAB_HOME/sources``), 4 full epochs of 2-s crops, 32-component
   GMMs.
+
+The GMM sizes follow the bona fide training frames each size gives (a GMM needs a few
+hundred frames per component; voxlab warns below that).
 
 The corpus is voxlab-wild (:mod:`voxlab.generation.wild`) with the demo's attack lists:
 training sees copy-synthesis (WORLD, Griffin-Lim), WORLD voice conversion and the classic

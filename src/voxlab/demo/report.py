@@ -334,6 +334,18 @@ def spectrogram_gallery(corpus: Path, path: Path, *, max_panels: int = 7) -> str
     )
 
 
+def _model_dirs() -> str:
+    """Where catalogue checkpoints were looked up (``make`` sets ``VOXLAB_MODEL_DIR``)."""
+    from voxlab.pretrained import cache_dir
+
+    model_dir = os.environ.get("VOXLAB_MODEL_DIR")
+    first = f"`$VOXLAB_MODEL_DIR` = `{model_dir}`, then " if model_dir else ""
+    return (
+        f"{first}the cache `{cache_dir()}` (a shell without `VOXLAB_MODEL_DIR` finds only the "
+        "cache: export it, or `voxlab models pull NAME`)"
+    )
+
+
 def write_report(
     out: Path,
     corpus: Path,
@@ -368,6 +380,7 @@ def write_report(
         ["human sources held out (eval only)", ", ".join(config.heldout_sources) or "none"],
         ["channels (both classes)", ", ".join(config.channels)],
         ["seed", str(config.seed)],
+        ["checkpoints looked up in", _model_dirs()],
         ["machine", f"{cores} CPU core(s); load average {load[0]:.1f} at start, "
                     f"{load[1]:.1f} before the report"],
         ["cost so far", f"{result.timings.get('total', 0) / 60:.1f} min wall, "
