@@ -94,6 +94,7 @@ def write_report(rows: Sequence[dict], out: str | Path, *, meta: dict | None = N
         ("effects", str(sum(kinds[c] == "effect" for c in conds))),
         ("adversarial columns", _adversarial(conds, kinds, meta.get("pgd_steps"))),
         ("CPU seconds (cells computed in this run)", meta.get("cpu_seconds")),
+        ("cells", meta.get("cells")),
     ]
     lines += [f"- {k}: {v}" for k, v in facts if v not in (None, "")]
     for name, why in (meta.get("skipped") or {}).items():

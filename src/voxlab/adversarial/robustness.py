@@ -311,16 +311,25 @@ def run_cell(
     bona = [s for u, s in scores.items() if keys[u] == "bonafide"]
     spoof = [s for u, s in scores.items() if keys[u] == "spoof"]
     eer = 100.0 * compute_eer(bona, spoof).eer if bona and spoof else math.nan
-    return {"model": model_name, "condition": condition.label, "kind": condition.kind,
+    cell = {"model": model_name, "condition": condition.label, "kind": condition.kind,
             "eer": eer, "n": len(scores), "errors": errors,
             "cpu_seconds": round(time.process_time() - start, 2), "scores": scores}  # fmt: skip
+    if condition.kind == "adversarial":
+        cell["pgd_steps"] = pgd_steps
+    return cell
 
 
-def _stored_cell(path: Path, corpus: Sequence[Utterance]) -> dict | None:
-    """The saved cell at ``path`` if it was computed on exactly these utterances."""
+def _stored_cell(path: Path, corpus: Sequence[Utterance], pgd_steps: int) -> dict | None:
+    """The saved cell at ``path`` if it fits this run, else ``None``.
+
+    It fits when it was computed on exactly these utterances and, for an adversarial
+    cell, with the same number of PGD steps.
+    """
     if not path.exists():
         return None
     cell = json.loads(path.read_text(encoding="utf-8"))
+    if cell.get("kind") == "adversarial" and cell.get("pgd_steps") != pgd_steps:
+        return None
     done = set(cell.get("scores", {})) | set(cell.get("errors", {}))
     return cell if done == {u.utt_id for u in corpus} else None
 
@@ -339,9 +348,12 @@ def run_report(
     """Every model x every condition, resumable per cell; writes tables, heatmap, report.
 
     Conditions are the outer loop so that each effect (codec round trips...) is applied
-    once per utterance and shared by all models; every model is loaded once. A saved
-    cell is reused only if it holds exactly this corpus' utterances (a different
-    ``--limit`` or split recomputes it).
+    once per utterance and shared by all models; every model is loaded once. They are
+    computed clean first, then the adversarial budgets, then the effects, and the
+    tables, heatmap and report are rewritten after each condition, so an interrupted
+    run leaves a readable partial report (``report.md`` says how many cells it holds).
+    A saved cell is reused only if it holds exactly this corpus' utterances (a
+    different ``--limit`` or split recomputes it) and, for PGD, the same steps.
 
     Args:
         models: Model names (passed to ``load``).
@@ -375,8 +387,20 @@ def run_report(
     loaded: dict[str, object] = {}
     cells: dict[tuple[str, str], dict] = {}
     cpu = 0.0
+    order = sorted(conds, key=lambda c: ("clean", "adversarial", "effect").index(c.kind))
+
+    def write(final: bool) -> list[dict]:
+        rows = [cells[n, c.label] for n in models for c in conds if (n, c.label) in cells]
+        write_tables(rows, out)
+        heatmap(rows, out / "heatmap.png")
+        facts = {"pgd_steps": pgd_steps, "cpu_seconds": round(cpu, 1), **(meta or {})}
+        if not final:
+            facts["cells"] = f"{len(rows)} of {len(models) * len(conds)} so far (running)"
+        write_report(rows, out, meta=facts)
+        return rows
+
     bar = tqdm(total=len(models) * len(conds), unit="cell", disable=not progress or None)
-    for cond in conds:
+    for cond in order:
         shared: dict[str, np.ndarray] = {}
 
         def degraded(utt: Utterance, cond=cond, shared=shared) -> np.ndarray:
@@ -386,7 +410,7 @@ def run_report(
 
         for name in models:
             path = _cell_path(out, name, cond)
-            cell = _stored_cell(path, corpus)
+            cell = _stored_cell(path, corpus, pgd_steps)
             if cell is None:
                 if name not in loaded:
                     loaded[name] = load(name)
@@ -400,10 +424,7 @@ def run_report(
                 tmp.replace(path)
             cells[name, cond.label] = {k: v for k, v in cell.items() if k != "scores"}
             bar.update(1)
+        if cond is not order[-1]:
+            write(final=False)
     bar.close()
-    rows = [cells[name, cond.label] for name in models for cond in conds]
-    write_tables(rows, out)
-    heatmap(rows, out / "heatmap.png")
-    write_report(rows, out, meta={"pgd_steps": pgd_steps, "cpu_seconds": round(cpu, 1),
-                                  **(meta or {})})  # fmt: skip
-    return rows
+    return write(final=True)

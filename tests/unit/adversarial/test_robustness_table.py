@@ -77,7 +77,7 @@ def test_report_table_shape_eers_and_resume(corpus, tmp_path):
     cell = json.loads((out / "cells" / "toy-a" / "clean.json").read_text())
     assert len(cell["scores"]) == 6
     # resume: every cell is on disk, so no model is loaded again
-    again = run_report(["toy-a", "toy-b"], items, conds, out, load=load)
+    again = run_report(["toy-a", "toy-b"], items, conds, out, load=load, pgd_steps=5)
     assert calls == ["toy-a", "toy-b"] and [r["eer"] for r in again] == [r["eer"] for r in rows]
 
 
@@ -161,12 +161,17 @@ def test_report_md_and_a_changed_subset_recomputes(corpus, tmp_path):
     assert "| pgd_6db | adversarial |" in report and "PGD, 2 steps" in report
     assert "not scored: other (no local copy)" in report and "heatmap.png" in report
     assert all(r["cpu_seconds"] >= 0 for r in rows)
-    # same corpus: resumed; a smaller corpus: the stored cells do not fit, recomputed
-    run_report(["toy"], items, conds, out, load=load)
+    # same corpus: resumed; other PGD steps: the adversarial cell only is recomputed
+    run_report(["toy"], items, conds, out, load=load, pgd_steps=2)
     assert calls == ["toy"]
+    again = run_report(["toy"], items, conds, out, load=load, pgd_steps=3)
+    assert calls == ["toy", "toy"]
+    assert [r["cpu_seconds"] for r in again][:2] == [r["cpu_seconds"] for r in rows][:2]
+    # a smaller corpus: the stored cells do not fit, recomputed
+    calls.clear()
     fewer = [u for u in items if u.utt_id != "spoof/spoof2"]
     again = run_report(["toy"], fewer, conds, out, load=load)
-    assert calls == ["toy", "toy"] and all(r["n"] == 5 for r in again)
+    assert calls == ["toy"] and all(r["n"] == 5 for r in again)
 
 
 def test_batched_scoring_matches_item_by_item(corpus):
