@@ -42,6 +42,9 @@ def explain_command(
     occlusion_segment: float = typer.Option(
         0.5, "--occlusion-segment", help="Occlusion: hidden segment length (s)."
     ),
+    cam_block: int = typer.Option(
+        -1, "--cam-block", help="Grad-CAM: encoder block to hook (-1 = last; AASIST has 6)."
+    ),
     out: Path = typer.Option(Path("explain"), "--out", "-o", help="Output folder."),
     threads: int = typer.Option(0, "--threads", min=0, help="Torch threads (0 = default)."),
     no_download: bool = typer.Option(False, "--no-download", help="Never download weights."),
@@ -106,7 +109,8 @@ def explain_command(
                                ig_baseline=ig_baseline, references=references, window=window,
                                hop=hop, scan_window=scan_window, scan_hop=scan_hop,
                                occlusion_segment=occlusion_segment,
-                               occlusion_hop=occlusion_segment / 2, name=model)  # fmt: skip
+                               occlusion_hop=occlusion_segment / 2, cam_block=cam_block,
+                               name=model)  # fmt: skip
                 stem = out / Path(path).stem
                 row.update(_summary(expl))
                 row["figure"] = str(draw(expl, stem.with_suffix(".png"), title=f"{model}: {path}"))

@@ -146,19 +146,24 @@ class CamLayer:
     time_axis: int
 
 
-def cam_layers(model: nn.Module) -> list[CamLayer]:
+def cam_layers(model: nn.Module, *, block: int = -1) -> list[CamLayer]:
     """The layers Grad-CAM hooks for ``model`` (see the module docstring).
+
+    Args:
+        model: The countermeasure.
+        block: Residual block of the AASIST / RawGAT-ST encoders (default the last;
+            earlier blocks have finer time and frequency axes).
 
     Raises:
         ConfigError: The architecture has no 2-D encoder map voxlab knows of.
     """
     if hasattr(model, "spectral_encoder") and hasattr(model, "temporal_encoder"):
         return [
-            CamLayer(model.spectral_encoder[-1], freq_axis=2, time_axis=3),
-            CamLayer(model.temporal_encoder[-1], freq_axis=2, time_axis=3),
+            CamLayer(model.spectral_encoder[block], freq_axis=2, time_axis=3),
+            CamLayer(model.temporal_encoder[block], freq_axis=2, time_axis=3),
         ]
     if hasattr(model, "encoder") and hasattr(model, "graph_embed"):
-        return [CamLayer(model.encoder[-1], freq_axis=2, time_axis=3)]
+        return [CamLayer(model.encoder[block], freq_axis=2, time_axis=3)]
     if hasattr(model, "m_transform") and hasattr(model, "score_features"):
         return [CamLayer(model.m_transform[27], freq_axis=None, time_axis=2)]
     if hasattr(model, "cam_layer"):  # models may declare their own map
@@ -191,6 +196,7 @@ def grad_cam(
     wave: np.ndarray,
     *,
     forward: Callable[[Tensor], Tensor] | None = None,
+    block: int = -1,
 ) -> tuple[np.ndarray, float, list[CamLayer]]:
     """Grad-CAM maps of the spoof margin on the model's 2-D encoder maps.
 
@@ -203,13 +209,14 @@ def grad_cam(
         model: AASIST, RawGAT-ST, LCNN or a model with a ``cam_layer``.
         wave: Waveform. Shape: ``(time,)``.
         forward: Maps ``(1, time)`` to logits; default ``model``.
+        block: Encoder block to hook (:func:`cam_layers`).
 
     Returns:
         ``(cam, margin, layers)``. Shape of ``cam``: ``(rows, frames)`` (row 0 = lowest
         frequency).
     """
     model.eval()
-    layers = cam_layers(model)
+    layers = cam_layers(model, block=block)
     forward = forward or model
     store: list[Tensor] = []
     hooks = [

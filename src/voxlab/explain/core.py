@@ -208,6 +208,7 @@ def explain(
     scan_hop: float = 0.125,
     occlusion_segment: float = 0.5,
     occlusion_hop: float = 0.25,
+    cam_block: int = -1,
     seed: int = 0,
     name: str = "model",
 ) -> Explanation:
@@ -233,6 +234,7 @@ def explain(
         scan_hop: Hop of the scan, in seconds.
         occlusion_segment: Hidden segment length, in seconds.
         occlusion_hop: Hop between hidden segments, in seconds.
+        cam_block: Encoder block Grad-CAM hooks (AASIST / RawGAT-ST; default the last).
         seed: Seed of random baselines (``noise``, ``human``).
         name: Model name recorded in ``info``.
 
@@ -286,7 +288,7 @@ def explain(
     if "ig" in methods:
         _ig(out, model, chunks, fixed, ig_steps, ig_baseline, references, seed)
     if "gradcam" in methods:
-        _gradcam(out, model, chunks, fixed)
+        _gradcam(out, model, chunks, fixed, cam_block)
     return out
 
 
@@ -332,7 +334,7 @@ def _ig(out: Explanation, model, chunks, fixed, steps, kind, references, seed) -
     out.margin = float(np.mean(margins))
 
 
-def _gradcam(out: Explanation, model, chunks, fixed) -> None:
+def _gradcam(out: Explanation, model, chunks, fixed, block: int) -> None:
     sr = out.sample_rate
     grid = np.zeros((len(out.freqs), len(out.times)))
     count = np.zeros(len(out.times))
@@ -341,7 +343,7 @@ def _gradcam(out: Explanation, model, chunks, fixed) -> None:
     for s, e in chunks:
         piece = out.wave[s:e]
         cam, margin, layers = grad_cam(
-            model, piece, forward=_tiling_forward(model, len(piece), fixed)
+            model, piece, forward=_tiling_forward(model, len(piece), fixed), block=block
         )
         margins.append(margin)
         inside = (out.times >= s / sr) & (out.times < e / sr + 1e-9)

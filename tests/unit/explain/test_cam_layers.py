@@ -35,6 +35,12 @@ def test_aasist_hooks_the_last_encoder_block_with_sinc_rows():
     assert cam.shape[0] == 24 // 3 and cam.shape[1] > 1
     edges = sinc_band_edges(model)
     assert len(edges) == 24 // 3 + 1 and edges[0] == 0 and edges[-1] == pytest.approx(8000)
+    # an earlier block: a finer time axis; the explanation still lands on the grid
+    assert _names(model, cam_layers(model, block=1)) == ["encoder.1"]
+    early, _, _ = grad_cam(model, _wave(8000), block=1)
+    assert early.shape[1] > cam.shape[1]
+    expl = explain(model, _wave(8000), methods=("gradcam",), cam_block=1)
+    assert expl.gradcam.shape == expl.spectrogram_db.shape and expl.gradcam_layers == ["encoder.1"]
 
 
 def test_rawgat_st_hooks_both_encoders():
