@@ -9,9 +9,9 @@ the EER table is printed and ``OUT/heatmap.png`` drawn. Cells resume from ``OUT/
 The baseline measured in the same run is the clean column: the table also prints each
 condition's EER minus the clean EER (median over models) and the median seconds per cell.
 
-    python benchmarks/robustness_report.py                           # 5 models, 12 conditions
+    python benchmarks/robustness_report.py                           # every local model, 12 conditions
     python benchmarks/robustness_report.py --conditions all --budgets 50,40,30
-    python benchmarks/robustness_report.py --corpus wild/eval.jsonl --limit 200
+    python benchmarks/robustness_report.py --corpus wild/manifest.jsonl --split eval --limit 4
 
 Needs the published checkpoints (VOXLAB_MODEL_DIR=../shared/fixtures/pretrained).
 """
@@ -75,12 +75,11 @@ def build_corpus(folder: Path, per_class: int) -> Path:
 def main() -> None:
     """Build or read the corpus, run the report, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models", default="aasist,aasist-l,aasist-asvspoof5,rawgat-st,rawgat-st-add"
-    )
+    parser.add_argument("--models", default="all", help="Names, or all (every local model).")
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--per-class", type=int, default=6)
-    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=0, help="Per class, stratified.")
+    parser.add_argument("--split", default=None)
     parser.add_argument("--conditions", default=DEFAULT_CONDITIONS)
     parser.add_argument("--budgets", default="50,40,30")
     parser.add_argument("--pgd-steps", type=int, default=5)
@@ -93,19 +92,23 @@ def main() -> None:
     import torch
 
     from voxlab.adversarial.loading import load_model
-    from voxlab.adversarial.robustness import conditions, load_corpus, run_report
+    from voxlab.adversarial.robustness import (
+        conditions,
+        load_corpus,
+        resolve_models,
+        run_report,
+        select_subset,
+    )
 
     if args.threads:
         torch.set_num_threads(args.threads)
     corpus = args.corpus or build_corpus(args.out / "corpus", args.per_class)
-    items = load_corpus(corpus)
-    if args.limit:
-        items = [u for u in items if u.key == "bonafide"][: args.limit // 2] + [
-            u for u in items if u.key == "spoof"
-        ][: args.limit // 2]
+    items = select_subset(load_corpus(corpus), args.limit, split=args.split)
     budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
     conds = conditions(args.conditions, budgets)
-    models = [m.strip() for m in args.models.split(",")]
+    models, skipped = resolve_models(args.models)
+    for name in skipped:
+        print(f"not scored (no local checkpoint): {name}")
     t0 = time.perf_counter()
     rows = run_report(models, items, conds, args.out, pgd_steps=args.pgd_steps, progress=True,
                       load=lambda n: load_model(n, download=False))  # fmt: skip

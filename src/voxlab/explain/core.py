@@ -285,6 +285,7 @@ def explain(
         out.occlusion_evidence = res.evidence
         out.occlusion_spans, out.occlusion_margins = res.spans, res.margins
         out.info["occlusion"] = {"segment": occlusion_segment, "hop": occlusion_hop}
+        out.margin = res.reference
     if "ig" in methods:
         _ig(out, model, chunks, fixed, ig_steps, ig_baseline, references, seed)
     if "gradcam" in methods:
