@@ -54,11 +54,11 @@ def explain_command(
 
     Methods: windows (per-window scores over the file), scan (the model scores short
     windows sliding over the file; a frame's evidence is how far its windows' spoof
-    margin lies above the file's median: the method that points at a synthetic segment
-    inside a human recording), occlusion (each 0.5-s segment hidden behind the audio
-    next to it and the file rescored), ig (integrated gradients on the waveform, from a
-    zeros, lowpass, noise or human baseline) and gradcam (on the encoder's
-    time-frequency map; AASIST, RawGAT-ST, LCNN).
+    margin lies above the file's median plus its spread (1.4826 MAD): the method that
+    points at a synthetic segment inside a human recording), occlusion (each 0.5-s
+    segment hidden behind the audio next to it and the file rescored), ig (integrated
+    gradients on the waveform, from a zeros, lowpass, noise or human baseline) and
+    gradcam (on the encoder's time-frequency map; AASIST, RawGAT-ST, LCNN).
 
     For each file, OUT gets NAME.png (spectrogram, attribution overlays, score timeline),
     NAME.npz (every array: spectrogram, scan_evidence, scan_margins, occlusion_evidence,

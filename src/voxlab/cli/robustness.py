@@ -77,8 +77,9 @@ def robustness_command(
     )
 
     names, skipped = resolve_models(models)
-    for name, why in skipped.items():
-        typer.echo(f"not scored: {name}: {why}", err=True)
+    if skipped:
+        typer.echo(f"not scored (no checkpoint on this machine; `voxlab models pull NAME` or "
+                   f"VOXLAB_MODEL_DIR): {', '.join(skipped)}", err=True)  # fmt: skip
     try:
         levels = [float(b) for b in budgets.split(",") if b.strip()]
     except ValueError:
