@@ -1,4 +1,4 @@
-"""Keyed, robust audio watermarking with a 32-bit payload, calibrated detection and localisation.
+"""Keyed, robust audio watermarking: 32- or 128-bit payload, calibrated detection, localisation.
 
 Example:
     >>> from voxlab.watermark import WatermarkKey, embed, detect
@@ -15,6 +15,7 @@ from voxlab.watermark.api import (
     embed_file,
     message_payload,
     parse_payload,
+    payload_text,
 )
 from voxlab.watermark.detect import DEFAULT_FPR, WatermarkResult, detect, threshold_for
 from voxlab.watermark.embed import DEFAULT_STRENGTH, embed
@@ -37,6 +38,7 @@ __all__ = [
     "label_metadata",
     "message_payload",
     "parse_payload",
+    "payload_text",
     "read_label",
     "threshold_for",
 ]

@@ -17,19 +17,40 @@ from voxlab.watermark.keys import WatermarkKey, as_key
 from voxlab.watermark.labels import label_metadata, read_label
 
 
-def parse_payload(*, payload: str | int | None = None, message: str | None = None) -> int:
-    """The 32-bit payload from 8 hex digits / an int, or from a text message.
+def parse_payload(
+    *, payload: str | int | None = None, message: str | None = None, bits: int = 32
+) -> int:
+    """The payload from hex digits / an int, or from a text message.
 
-    A message is hashed (first 4 bytes of its SHA-256): 32 bits cannot hold text, but the
-    same message always gives the same payload, so a detector can check it.
+    In the 32-bit format a message is hashed (first 4 bytes of its SHA-256): 32 bits
+    cannot hold text, but the same message always gives the same payload, so a detector
+    can check it. In the 128-bit format a message of up to 16 UTF-8 bytes is carried as
+    it is (zero-padded), so the detector reads it back (:func:`payload_text`).
+
+    Args:
+        payload: Hex digits (8 for 32 bits, up to 32 for 128) or an int.
+        message: Text instead of a payload.
+        bits: Payload format, 32 or 128.
 
     Raises:
-        ConfigError: Neither or both given, or a bad hex value.
+        ConfigError: Neither or both given, a bad hex value, a value or message too long
+            for the format, or an unknown format.
     """
+    if bits not in (32, 128):
+        raise ConfigError(f"payload format must be 32 or 128 bits, got {bits}")
+    digits = bits // 4
     if (payload is None) == (message is None):
-        raise ConfigError("give exactly one of a payload (8 hex digits) or a message")
+        raise ConfigError(f"give exactly one of a payload ({digits} hex digits) or a message")
     if message is not None:
-        return int.from_bytes(hashlib.sha256(message.encode("utf-8")).digest()[:4], "big")
+        raw = message.encode("utf-8")
+        if bits == 32:
+            return int.from_bytes(hashlib.sha256(raw).digest()[:4], "big")
+        if not raw or len(raw) > 16 or b"\0" in raw:
+            raise ConfigError(
+                f"a 128-bit message is 1-16 UTF-8 bytes without NUL; {message!r} has "
+                f"{len(raw)} (shorten it, or pass --payload with 32 hex digits)"
+            )
+        return int.from_bytes(raw.ljust(16, b"\0"), "big")
     if isinstance(payload, int):
         value = payload
     else:
@@ -38,9 +59,29 @@ def parse_payload(*, payload: str | int | None = None, message: str | None = Non
             value = int(text, 16)
         except ValueError as exc:
             raise ConfigError(f"payload {payload!r} is not hexadecimal (e.g. 0badc0de)") from exc
-    if not 0 <= value < 2**32:
-        raise ConfigError(f"payload {payload!r} does not fit in 32 bits (at most 8 hex digits)")
+    if not 0 <= value < 2**bits:
+        hint = " (or use --bits 128 for up to 32 hex digits)" if bits == 32 else ""
+        raise ConfigError(
+            f"payload {payload!r} does not fit in {bits} bits (at most {digits} hex digits)" + hint
+        )
     return value
+
+
+def payload_text(payload: str | None) -> str | None:
+    """The text a 128-bit payload carries (``embed --bits 128 --message``), if it is text.
+
+    Returns:
+        The message, or None for 32-bit payloads and payloads that are not zero-padded
+        printable UTF-8.
+    """
+    if payload is None or len(payload) != 32:
+        return None
+    raw = bytes.fromhex(payload).rstrip(b"\0")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text and text.isprintable() and b"\0" not in raw else None
 
 
 def message_payload(message: str) -> str:
@@ -57,6 +98,7 @@ def embed_file(
     strength: float = DEFAULT_STRENGTH,
     label: bool = True,
     bitrate: int | None = None,
+    bits: int = 32,
 ) -> dict[str, Any]:
     """Watermark a file at its own rate and channels, writing the AI label tag too.
 
@@ -64,10 +106,11 @@ def embed_file(
         src: Input audio file.
         dst: Output path; the extension picks the format (wav/flac/ogg/mp3/m4a/opus).
         key: Secret key (object, bytes, hex, or key file).
-        payload: 32-bit payload.
+        payload: The payload (``bits`` bits).
         strength: Watermark strength (see :func:`voxlab.watermark.embed.embed`).
         label: Write the "AI-generated" metadata tag.
         bitrate: Bit rate for lossy outputs.
+        bits: Payload format, 32 or 128.
 
     Returns:
         A summary: paths, payload, duration, sample rate, channels, SNR (dB).
@@ -79,7 +122,7 @@ def embed_file(
 
     k = as_key(key)
     audio, info = load(src, sr=None, mono=False)
-    marked = embed(audio, info.sample_rate, k, payload, strength=strength)
+    marked = embed(audio, info.sample_rate, k, payload, strength=strength, bits=bits)
     metadata = label_metadata(key_id=k.key_id) if label else None
     save(dst, marked, info.sample_rate, bitrate=bitrate, metadata=metadata)
     noise = float(np.sum((marked - audio) ** 2))
@@ -91,7 +134,8 @@ def embed_file(
     return {
         "input": os.fspath(src),
         "output": os.fspath(dst),
-        "payload": f"{payload:08x}",
+        "payload": f"{payload:0{bits // 4}x}",
+        "bits": bits,
         "key_id": k.key_id,
         "duration": round(info.duration, 4),
         "sample_rate": info.sample_rate,

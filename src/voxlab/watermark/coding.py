@@ -1,10 +1,15 @@
-"""Payload coding: 32 bits + CRC-16, key-scrambled, convolutional code, soft Viterbi.
+"""Payload coding: 32 (or 128) bits + CRC-16, key-scrambled, convolutional code, soft Viterbi.
 
 The 32-bit payload gets a CRC-16/CCITT (polynomial 0x1021, init 0xFFFF); the 48 bits are
 XORed with a key-derived mask (so that an all-zero or all-one decode never passes the CRC),
 then coded with the rate-1/3, constraint-length-7 convolutional code of 3GPP/LTE
 (generators 133, 171, 165 octal) with a 6-bit zero tail: 162 coded bits. The decoder is a
 soft-decision Viterbi on correlation metrics.
+
+The optional 128-bit format (:data:`PAYLOAD_BITS_LONG`) is coded the same way: 144
+information bits, 450 coded bits. It has its own scrambling mask and chip-to-bit map
+(:func:`voxlab.watermark.layout.make_pattern`), so a 32-bit decoder never reads a
+128-bit mark as a valid word, and vice versa, but for the CRC's chance of 2^-16.
 """
 
 from __future__ import annotations
@@ -12,11 +17,24 @@ from __future__ import annotations
 import numpy as np
 
 PAYLOAD_BITS = 32
+#: The optional long payload (e.g. a UUID, or 16 bytes of text).
+PAYLOAD_BITS_LONG = 128
+FORMATS = (PAYLOAD_BITS, PAYLOAD_BITS_LONG)
 CRC_BITS = 16
 INFO_BITS = PAYLOAD_BITS + CRC_BITS
 CONSTRAINT = 7
 GENERATORS = (0o133, 0o171, 0o165)
 CODED_BITS = (INFO_BITS + CONSTRAINT - 1) * len(GENERATORS)
+
+
+def info_bits(payload_bits: int = PAYLOAD_BITS) -> int:
+    """Information bits (payload + CRC) of a payload format."""
+    return payload_bits + CRC_BITS
+
+
+def coded_bits(payload_bits: int = PAYLOAD_BITS) -> int:
+    """Coded bits of a payload format (162 for 32 bits, 450 for 128)."""
+    return (info_bits(payload_bits) + CONSTRAINT - 1) * len(GENERATORS)
 
 
 def int_to_bits(value: int, n: int) -> np.ndarray:
@@ -129,18 +147,21 @@ def viterbi_decode(soft: np.ndarray, n_info: int = INFO_BITS) -> np.ndarray:
     return out[:n_info]
 
 
-def scramble_mask(rng: np.random.Generator) -> np.ndarray:
-    """A key-derived XOR mask for the information bits. Shape: ``(INFO_BITS,)``."""
-    return rng.integers(0, 2, INFO_BITS, dtype=np.uint8)
+def scramble_mask(rng: np.random.Generator, payload_bits: int = PAYLOAD_BITS) -> np.ndarray:
+    """A key-derived XOR mask for the information bits. Shape: ``(info_bits(payload_bits),)``."""
+    return rng.integers(0, 2, info_bits(payload_bits), dtype=np.uint8)
 
 
 def encode_payload(payload: int, mask: np.ndarray) -> np.ndarray:
-    """32-bit payload -> 162 coded bits (CRC-16, scrambling, convolutional code).
+    """Payload -> coded bits (CRC-16, scrambling, convolutional code).
+
+    The format (32 or 128 bits) follows from the mask's length.
 
     Returns:
-        Coded bits. Shape: ``(CODED_BITS,)`` uint8.
+        Coded bits. Shape: ``(coded_bits(payload_bits),)`` uint8 (162 for 32 bits).
     """
-    bits = int_to_bits(int(payload) & 0xFFFFFFFF, PAYLOAD_BITS)
+    n = mask.size - CRC_BITS
+    bits = int_to_bits(int(payload) & ((1 << n) - 1), n)
     info = np.concatenate([bits, int_to_bits(crc16(bits), CRC_BITS)])
     return conv_encode(info ^ mask)
 
@@ -149,13 +170,13 @@ def decode_payload(soft: np.ndarray, mask: np.ndarray) -> tuple[int, bool]:
     """Soft values of the coded bits -> (payload, crc_ok).
 
     Args:
-        soft: Positive means coded bit 1. Shape: ``(CODED_BITS,)``.
-        mask: The scrambling mask used at embedding.
+        soft: Positive means coded bit 1. Shape: ``(coded_bits(payload_bits),)``.
+        mask: The scrambling mask used at embedding (its length gives the format).
 
     Returns:
-        The decoded 32-bit payload and whether its CRC matches.
+        The decoded payload and whether its CRC matches.
     """
-    info = viterbi_decode(soft) ^ mask
-    payload_bits = info[:PAYLOAD_BITS]
-    crc_ok = crc16(payload_bits) == bits_to_int(info[PAYLOAD_BITS:])
-    return bits_to_int(payload_bits), bool(crc_ok)
+    n = mask.size - CRC_BITS
+    info = viterbi_decode(soft, mask.size) ^ mask
+    crc_ok = crc16(info[:n]) == bits_to_int(info[n:])
+    return bits_to_int(info[:n]), bool(crc_ok)

@@ -18,21 +18,29 @@ sign each.
    best match the sync pattern wins; a changed playback rate must win by
    :data:`RATE_PRIOR` (most audio plays at its own rate).
 2. **Score** (verify chips only): the verify chips of every unit on the chain are summed
-   (the same pattern repeats in each unit) and correlated with the verify pattern:
-   ``z = sum_j v_j a_j / sqrt(sum_j a_j^2)``. Under the null hypothesis (audio not marked
-   with this key) the verify signs ``v_j`` are independent fair coin flips, unrelated to the
-   audio and to the chain, which the search chose without looking at them. Conditional on
-   the audio, ``z`` is then a Rademacher sum with unit variance, so Hoeffding's inequality
+   (the same pattern repeats in each unit), centred (``c_j = a_j - mean_j a_j`` over the
+   verify chips) and correlated with the verify pattern: ``z = sum_j v_j c_j / sqrt(sum_j
+   c_j^2)``. Under the null hypothesis (audio not marked with this key) the verify signs
+   ``v_j`` are independent fair coin flips, unrelated to the audio and to the chain, which
+   the search chose without looking at them; the centring uses the chips' positions, never
+   their signs. Conditional on the audio, ``z`` is then a Rademacher sum with unit
+   variance, so Hoeffding's inequality
    gives ``P(z >= t) <= exp(-t^2 / 2)`` for *any* audio; the threshold for a false-positive
    rate ``fpr`` is ``sqrt(2 ln(1 / fpr))`` (3.72 for 1e-3, 5.26 for 1e-6). ``p_value`` is
    the Gaussian tail of ``z`` (the central-limit approximation, accurate with hundreds of
-   chips), and the bound ``exp(-z^2/2)`` is reported too.
+   chips), and the bound ``exp(-z^2/2)`` is reported too. The centring matters for one
+   fixed key: soft signs of real audio have a clip-wide mean (the log of a band energy is
+   skewed), and the ``+-1`` verify signs of a key never sum to exactly zero, so without it
+   ``z`` carries a key-dependent offset that grows with the square root of the number of
+   units. Audio without any signal (digital silence) has no evidence: ``z = 0``.
 3. **Payload**: payload chips summed over the chain give soft values of the 162 coded bits;
-   a soft Viterbi decoder and the CRC-16 decide. A matching CRC is a second, independent
-   way to call the audio marked: on unmarked audio the decoded (key-scrambled) word passes
-   a CRC-16 with probability about 2^-16 = 1.5e-5, so when ``fpr`` exceeds 3e-5 the score
-   threshold is set for ``fpr - 2^-16`` and a CRC match also counts (the union bound keeps
-   the total at ``fpr``); for stricter ``fpr`` only the score counts.
+   a soft Viterbi decoder and the CRC-16 decide; when that CRC fails, the 128-bit format
+   (450 coded bits, its own chip map and mask) is tried. A matching CRC is a second,
+   independent way to call the audio marked: on unmarked audio a decoded (key-scrambled)
+   word passes a CRC-16 with probability about 2^-16 per format, so when ``fpr`` exceeds
+   ``4 * 2^-16`` (6e-5) the score threshold is set for ``fpr - 2 * 2^-16`` and a CRC match
+   also counts (the union bound keeps the total at ``fpr``); for stricter ``fpr`` only the
+   score counts.
 4. **Localisation**: each unit on the chain is scored on its own verify chips (and payload
    chips when the CRC matched); units above ``unit_z`` (or just below it between two
    marked neighbours) form the marked segments.
@@ -45,13 +53,25 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.signal import fftconvolve
-from scipy.special import ndtr
 
 from voxlab.audio.resample import resample
 from voxlab.errors import AudioError, ConfigError
-from voxlab.watermark.cells import A_HOP, band_energy, pad_signal, power_frames, soft_signs
-from voxlab.watermark.coding import decode_payload, encode_payload
+from voxlab.watermark.cells import (
+    A_HOP,
+    band_energy,
+    irfft,
+    pad_signal,
+    power_frames,
+    rfft,
+    soft_signs,
+)
+from voxlab.watermark.coding import (
+    FORMATS,
+    PAYLOAD_BITS,
+    coded_bits,
+    decode_payload,
+    encode_payload,
+)
 from voxlab.watermark.keys import WatermarkKey, as_key
 from voxlab.watermark.layout import (
     CHIP_FRAMES,
@@ -70,8 +90,8 @@ A_UNIT = 2 * UNIT_FRAMES
 A_CHIP = 2 * CHIP_FRAMES
 #: Margin (in sync z) a changed playback rate must win by over the unchanged one.
 RATE_PRIOR = 1.5
-#: Probability that a random word passes the CRC-16.
-CRC_FPR = 2.0**-16
+#: Probability that a random word passes the CRC-16 in one of the payload formats tried.
+CRC_FPR = len(FORMATS) * 2.0**-16
 #: Default target false-positive rate.
 DEFAULT_FPR = 1e-3
 #: Playback-rate grid searched by default.
@@ -99,7 +119,9 @@ class WatermarkResult:
         p_value: Gaussian tail probability of ``score`` under the null hypothesis.
         p_bound: Hoeffding bound ``exp(-score^2/2)`` (valid for any audio).
         threshold: Score threshold used for ``marked``.
-        payload: Decoded 32-bit payload as 8 hex digits, when the CRC matched.
+        payload: Decoded payload as hex digits (8 for 32 bits, 32 for 128), when the CRC
+            matched.
+        payload_bits: Its format (32 or 128), when decoded.
         crc_ok: Whether the decoded payload's CRC-16 matched.
         segments: Marked stretches as ``[start, end]`` seconds.
         rate: Playback rate of the best alignment (1.0 = unchanged).
@@ -114,6 +136,7 @@ class WatermarkResult:
     p_bound: float
     threshold: float
     payload: str | None = None
+    payload_bits: int | None = None
     crc_ok: bool = False
     segments: list[list[float]] = field(default_factory=list)
     rate: float = 1.0
@@ -160,8 +183,18 @@ def _unit_kernel(chips: np.ndarray) -> np.ndarray:
 
 
 def _correlate(feats: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """``sum_b sum_t kernel[b, t] * feats[tau + t, b]`` for every valid ``tau``."""
-    return fftconvolve(feats.T, kernel[:, ::-1], mode="valid", axes=1).sum(axis=0)
+    """``sum_b sum_t kernel[b, t] * feats[tau + t, b]`` for every valid ``tau``.
+
+    One FFT per band, the bands summed in the frequency domain, one inverse FFT.
+
+    Shape: ``feats (frames, bands)``, ``kernel (bands, width)`` -> ``(frames - width + 1,)``.
+    """
+    n = feats.shape[0]
+    width = kernel.shape[1]
+    if n < width:
+        return np.zeros(0)
+    spec = rfft(feats.T.astype(np.float64), n) * np.conj(rfft(kernel.astype(np.float64), n))
+    return irfft(spec.sum(axis=0), n)[: n - width + 1]
 
 
 def _best_chain(z: np.ndarray) -> tuple[float, list[int]]:
@@ -234,9 +267,18 @@ def _gather(feats: np.ndarray, chain: list[int]) -> np.ndarray:
     return np.transpose(feats[idx], (0, 2, 1))
 
 
-def _z(values: np.ndarray, pattern: np.ndarray) -> float:
-    den = float(np.sum(np.abs(pattern) * values**2))
-    return float(np.sum(pattern * values) / math.sqrt(den)) if den > 0 else 0.0
+def _z(values: np.ndarray, pattern: np.ndarray, *, centre: bool = False) -> float:
+    """Normalised correlation of ``values`` with the +-1 chips of ``pattern`` (0: unused).
+
+    With ``centre`` the values on the pattern's chips are centred first (see step 2 of the
+    module docstring). Shape: ``values`` and ``pattern`` alike.
+    """
+    used = pattern != 0
+    a = values[used].astype(np.float64)
+    if centre and a.size:
+        a = a - a.mean()
+    den = float(np.sum(a * a))
+    return float(np.sum(pattern[used] * a) / math.sqrt(den)) if den > 1e-24 else 0.0
 
 
 def _candidates(rates: tuple[float, ...]) -> list[tuple[float, str]]:
@@ -279,7 +321,8 @@ def detect(
         raise AudioError("cannot look for a watermark in audio with NaN or Inf samples")
     crc_route = fpr > 2 * CRC_FPR
     threshold = threshold_for(fpr - CRC_FPR if crc_route else fpr)
-    pattern = make_pattern(as_key(key))
+    k = as_key(key)
+    pattern = make_pattern(k)
     mix = data if data.ndim == 1 else data.mean(axis=0)
     duration = mix.shape[0] / sr
     x16 = mix if sr == SAMPLE_RATE else resample(mix, orig_sr=sr, target_sr=SAMPLE_RATE)
@@ -319,11 +362,12 @@ def detect(
         for rate in (round(centre - step / 2, 4), round(centre + step / 2, 4)):
             consider(rate, "speed")
     assert best is not None
-    return _decide(best, pattern, threshold, unit_z, duration, crc_route)
+    return _decide(best, k, pattern, threshold, unit_z, duration, crc_route)
 
 
 def _decide(
     c: _Candidate,
+    key: WatermarkKey,
     pattern: Pattern,
     threshold: float,
     unit_z: float,
@@ -332,23 +376,31 @@ def _decide(
 ) -> WatermarkResult:
     units = _gather(c.feats, c.chain)  # (U, bands, frames)
     folded = units.sum(axis=0)
-    score = _z(folded, pattern.verify)
-    bits = pattern.bit[pattern.bit >= 0]
-    soft = np.bincount(bits, weights=(folded * pattern.spread)[pattern.bit >= 0], minlength=162)
-    payload, crc_ok = (None, False)
-    if np.any(soft != 0):
-        value, crc_ok = decode_payload(soft, pattern.mask)
-        payload = f"{value:08x}" if crc_ok else None
+    score = _z(folded, pattern.verify, centre=True)
+    payload, crc_ok, payload_bits, coded = None, False, None, None
+    for fmt in FORMATS:  # 32 bits, then 128: each format has its own map and mask
+        pat = pattern if fmt == PAYLOAD_BITS else make_pattern(key, fmt)
+        used = pat.bit >= 0
+        soft = np.bincount(
+            pat.bit[used], weights=(folded * pat.spread)[used], minlength=coded_bits(fmt)
+        )
+        if not np.any(soft != 0):
+            break
+        value, ok = decode_payload(soft, pat.mask)
+        if ok:
+            payload, crc_ok, payload_bits = f"{value:0{fmt // 4}x}", True, fmt
+            coded = pat.chips(encode_payload(value, pat.mask))
+            break
     # Per-unit evidence for localisation: chips the chain search did not look at (verify,
     # plus payload once the CRC confirmed it), so that the units' scores are unbiased.
-    chips = pattern.chips(encode_payload(int(payload, 16), pattern.mask) if crc_ok else None)
+    chips = coded if coded is not None else pattern.chips(None)
     chips = chips - pattern.sync
-    p_value = float(ndtr(-score))
+    p_value = 0.5 * math.erfc(score / math.sqrt(2.0))
     p_bound = float(math.exp(-0.5 * score * score)) if score > 0 else 1.0
     marked = score >= threshold or (crc_ok and crc_route)
     segments: list[list[float]] = []
     if marked:
-        z_units = np.array([_z(units[u], chips) for u in range(len(c.chain))])
+        z_units = np.array([_z(units[u], chips, centre=True) for u in range(len(c.chain))])
         # a unit counts as marked when it and its neighbours on the chain agree
         padded = np.pad(z_units, 1)
         smooth = (padded[:-2] + padded[1:-1] + padded[2:]) / math.sqrt(3.0)
@@ -367,6 +419,7 @@ def _decide(
         p_bound=p_bound,
         threshold=round(threshold, 4),
         payload=payload,
+        payload_bits=payload_bits,
         crc_ok=bool(crc_ok),
         segments=[[round(a, 3), round(b, 3)] for a, b in segments],
         rate=c.rate,

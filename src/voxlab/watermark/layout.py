@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from voxlab.watermark.coding import CODED_BITS, scramble_mask
+from voxlab.watermark.coding import PAYLOAD_BITS, coded_bits, scramble_mask
 from voxlab.watermark.keys import WatermarkKey
 
 SAMPLE_RATE = 16_000
@@ -107,7 +107,8 @@ class Pattern:
         verify: +-1 on verify chips, 0 elsewhere. Shape: ``(n_bands, UNIT_COLS)``.
         spread: +-1 spreading sign on payload chips, 0 elsewhere. Shape: like ``role``.
         bit: Coded-bit index of each payload chip (-1 elsewhere). Shape: like ``role``.
-        mask: Scrambling mask of the information bits. Shape: ``(48,)``.
+        mask: Scrambling mask of the information bits. Shape: ``(48,)`` (144 for the
+            128-bit format).
     """
 
     role: np.ndarray
@@ -130,8 +131,19 @@ class Pattern:
         return out.astype(np.float32)
 
 
-def make_pattern(key: WatermarkKey) -> Pattern:
-    """Derive every pattern of a unit from ``key``."""
+def make_pattern(key: WatermarkKey, payload_bits: int = PAYLOAD_BITS) -> Pattern:
+    """Derive every pattern of a unit from ``key``.
+
+    Sync, verify and spreading chips are the same for every payload format; the 128-bit
+    format maps the payload chips to its 450 coded bits in its own keyed order and has
+    its own scrambling mask.
+    """
+    return _make_pattern(key.secret, payload_bits)
+
+
+@lru_cache(maxsize=16)
+def _make_pattern(secret: bytes, payload_bits: int) -> Pattern:
+    key = WatermarkKey(secret)
     shape = (n_bands(), UNIT_COLS)
     size = shape[0] * shape[1]
     order = key.rng("voxlab-wm/roles").permutation(size)
@@ -151,7 +163,8 @@ def make_pattern(key: WatermarkKey) -> Pattern:
     # equal share spread over the whole unit.
     bit = np.full(size, -1, np.int64)
     payload_idx = np.flatnonzero(role.reshape(-1) == PAYLOAD)
-    payload_idx = key.rng("voxlab-wm/bits").permutation(payload_idx)
-    bit[payload_idx] = np.arange(payload_idx.size) % CODED_BITS
-    mask = scramble_mask(key.rng("voxlab-wm/scramble"))
+    suffix = "" if payload_bits == PAYLOAD_BITS else str(payload_bits)
+    payload_idx = key.rng(f"voxlab-wm/bits{suffix}").permutation(payload_idx)
+    bit[payload_idx] = np.arange(payload_idx.size) % coded_bits(payload_bits)
+    mask = scramble_mask(key.rng(f"voxlab-wm/scramble{suffix}"), payload_bits)
     return Pattern(role, sync, verify, spread, bit.reshape(shape), mask)

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -100,12 +101,30 @@ def known_systems() -> list[str]:
 
     The corpus attack ids (``V01``...; see ``voxlab corpus attacks``) and the espeak-ng
     TTS system. Engine voices (``"<engine>:<voice>"``) are found through the file's
-    AI-generated tag instead (:func:`name_payload`).
+    AI-generated tag instead (:func:`name_payload`). Imports the generators (~0.2 CPU-s).
     """
     from voxlab.generation.attacks import ATTACKS
     from voxlab.generation.tts import SYSTEM
 
     return [*sorted(ATTACKS), SYSTEM]
+
+
+#: Prefixes of the attack-system ids (``V01``...``V99``, ``W01``...) and the TTS system id.
+ID_PREFIXES = ("V", "W")
+TTS_SYSTEM = "espeak-ng"
+
+
+@lru_cache(maxsize=1)
+def system_id_space() -> tuple[str, ...]:
+    """Every id :func:`known_systems` can hold, without importing the generators.
+
+    The attack ids follow the ``<letter><two digits>`` scheme of ``voxlab corpus
+    attacks``; checking a payload against all 199 of them costs microseconds, where
+    listing the registered ones costs an import of every generator. A unit test checks
+    that every registered id lies in this space.
+    """
+    ids = [f"{p}{i:02d}" for p in ID_PREFIXES for i in range(1, 100)]
+    return (*ids, TTS_SYSTEM)
 
 
 def name_payload(
@@ -115,7 +134,9 @@ def name_payload(
     messages: Iterable[str] = (),
     systems: Iterable[str] | None = None,
 ) -> str | None:
-    """What a decoded 32-bit payload says, when it matches something voxlab can name.
+    """What a decoded payload says, when it matches something voxlab can name.
+
+    A 128-bit payload (32 hex digits) names its own text (``embed --bits 128 --message``).
 
     The payload is a hash, so it is checked against candidates: the system named in the
     file's AI-generated tag (``label``, verified against the payload, so a forged or
@@ -126,21 +147,27 @@ def name_payload(
         payload: 8 hex digits or an int (``None``: nothing decoded).
         label: The file's AI-generated tag text, if any.
         messages: Candidate message texts.
-        systems: Candidate system ids; :func:`known_systems` when None.
+        systems: Candidate system ids; :func:`system_id_space` when None.
 
     Returns:
         ``"system <id>"``, ``'message "<text>"'`` or ``None`` when nothing matches.
     """
     if payload is None:
         return None
+    if isinstance(payload, str) and len(payload) == 32:  # 128 bits: text is carried as is
+        from voxlab.watermark.api import payload_text
+
+        text = payload_text(payload)
+        return f'message "{text}"' if text is not None else None
     value = int(payload, 16) if isinstance(payload, str) else int(payload)
-    candidates = list(known_systems() if systems is None else systems)
-    if label:
-        candidates = [m.group(1) for m in re.finditer(r"system (\S+?);", label)] + candidates
-    for system in candidates:
+    tagged = [m.group(1) for m in re.finditer(r"system (\S+?);", label)] if label else []
+    for system in tagged:
         if system_payload(system) == value:
             return f"system {system}"
     for text in messages:
         if int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big") == value:
             return f'message "{text}"'
+    for system in system_id_space() if systems is None else systems:
+        if system_payload(system) == value:
+            return f"system {system}"
     return None

@@ -134,7 +134,7 @@ def test_informed_coding_puts_cells_on_their_chips_side(talk):
     """Pushed cells move to their chip's side; cells beyond reach are left alone."""
     from voxlab.watermark.cells import chip_residuals
     from voxlab.watermark.coding import encode_payload
-    from voxlab.watermark.embed import BASE, MARGIN, REACH, _push, watermark_signal
+    from voxlab.watermark.embed import BASE, MARGIN, MAX_PUSH, REACH, _push, watermark_signal
     from voxlab.watermark.layout import UNIT_FRAMES, band_gains, make_pattern
 
     pattern = make_pattern(KEY)
@@ -143,13 +143,13 @@ def test_informed_coding_puts_cells_on_their_chips_side(talk):
     n_frames = (x.size + 255) // 256 + 1
     chips = pattern.chips(coded)[:, np.arange(n_frames) % UNIT_FRAMES].T
     host = chip_residuals(x, n_frames)
-    delta, pushed = _push(host, chips, 1.0)
-    gains = band_gains()[None, :]
+    gains = np.broadcast_to(band_gains()[None, :], host.shape)  # the fixed-strength gains
+    delta, pushed = _push(host, chips, gains, MAX_PUSH)
     side = chips * host
     assert np.array_equal(pushed, (side < MARGIN * gains) & (side > (MARGIN - REACH) * gains))
     np.testing.assert_allclose(delta[~pushed], (chips * BASE * gains)[~pushed], atol=1e-6)
 
-    marked = chip_residuals(x + watermark_signal(x, pattern, coded, 1.0), n_frames)
+    marked = chip_residuals(x + watermark_signal(x, pattern, coded, 1.0, masking=False), n_frames)
     agree_host = np.mean((chips * host > 0)[pushed])
     agree_marked = np.mean((chips * marked > 0)[pushed])
     # pauses can't be pushed (the change is a gain) and neighbours blur each push: 0.65
