@@ -6,6 +6,11 @@ the speed-up of the optimised module measured in the same process, and the large
 absolute difference of either module from the official reference logits
 (``shared/fixtures/parity/expected_*.npy``).
 
+The baseline here is voxlab's own plain model, which is already leaner than the official
+code (no discarded batch-norm passes, no per-call filter rebuild), so this speed-up is not
+the figure against the official implementations: ``benchmarks/detect_vs_official.py``
+measures that, against official-style AASIST and RawGAT-ST in the same process.
+
     python benchmarks/models.py                       # aasist, aasist-l, rawgat-st
     python benchmarks/models.py --models all --repeats 5 --threads 2
 """

@@ -8,10 +8,17 @@ module that computes the same function faster:
 * every batch norm that follows a convolution is folded into that convolution's weights;
 * the encoder runs in channels-last memory layout (oneDNN's fastest direct convolution),
   with the residual addition fused into the second convolution when oneDNN allows it;
-* the sinc front end and every residual block work on time tiles of a few MB (whole
-  pooling windows, two-sample halos), so no full-resolution map is ever allocated: at
-  batch 16 the plain model allocates several GB per call, and the page faults of those
-  fresh allocations alone cost about as much as the arithmetic of the first block;
+* the sinc front end is one dense convolution over the waveform's three polyphase
+  components (:class:`FastSincFront`), which keeps it on oneDNN's fast kernel;
+* the sinc front end and every residual block work on time tiles (whole pooling windows,
+  two-sample halos) of at most :data:`ENCODER_TILE_BYTES`, so no full-resolution map is
+  ever allocated: at batch 16 the plain model allocates several GB per call, and the page
+  faults of those fresh allocations alone cost about as much as the arithmetic of the
+  first block. The tiles stay below glibc's largest mmap threshold (32 MB), so their
+  memory is reused instead of faulted in again; tiles much smaller than that cost more
+  CPU on a busy 2-core machine (more, smaller operations and thread hand-offs):
+  one AASIST utterance measured at load ~7 took 15-25 % more CPU with 4 MB tiles than
+  with 24 MB ones, at 1 and at 2 threads;
 * ``|x|`` and the max-pools are reductions over reshaped views instead of the generic
   pooling kernels, and activations work in place.
 
@@ -85,10 +92,10 @@ class FoldedResidualBlock(nn.Module):
         )
         for f0 in range(0, frames, tile):
             f1 = min(frames, f0 + tile)
-            out[..., f0:f1].copy_(self._run(x, 3 * f0, 3 * f1))
+            self._run(x, 3 * f0, 3 * f1, dest=out[..., f0:f1])
         return out
 
-    def _run(self, x: Tensor, start: int, end: int) -> Tensor:
+    def _run(self, x: Tensor, start: int, end: int, *, dest: Tensor | None = None) -> Tensor:
         # Output positions [start, end) of the block before pooling; hidden positions
         # [start - 1, end + 1); input positions [start - 2, end + 2), zero outside [0, T).
         length = x.shape[-1]
@@ -100,8 +107,8 @@ class FoldedResidualBlock(nn.Module):
                 residual = x
             else:  # one input channel broadcast over all outputs (RawGAT-ST's first block)
                 out = F.conv2d(hidden, self.w2, self.b2, padding=(0, 1))
-                return _max_pool_time3(out.add_(x))
-            return _max_pool_time3(_conv_add_(residual, hidden, self.w2, self.b2, 1))
+                return _max_pool_time3(out.add_(x), out=dest)
+            return _max_pool_time3(_conv_add_(residual, hidden, self.w2, self.b2, 1), out=dest)
         lo, hi = start - 2, end + 2
         xs = x[..., max(lo, 0) : min(hi, length)]
         if lo < 0 or hi > length:
@@ -119,8 +126,8 @@ class FoldedResidualBlock(nn.Module):
             residual = xs[..., 2:-2].contiguous(memory_format=_CL)
         else:
             out = F.conv2d(hidden, self.w2, self.b2)
-            return _max_pool_time3(out.add_(xs[..., 2:-2]))
-        return _max_pool_time3(_conv_add_(residual, hidden, self.w2, self.b2, 0))
+            return _max_pool_time3(out.add_(xs[..., 2:-2]), out=dest)
+        return _max_pool_time3(_conv_add_(residual, hidden, self.w2, self.b2, 0), out=dest)
 
 
 def _conv_add_(residual: Tensor, x: Tensor, weight: Tensor, bias: Tensor, pad: int) -> Tensor:
@@ -143,8 +150,11 @@ def _conv_add_(residual: Tensor, x: Tensor, weight: Tensor, bias: Tensor, pad: i
 _FUSED_ADD = [torch.backends.mkldnn.is_available()]
 
 
-def _max_pool_time3(x: Tensor) -> Tensor:
+def _max_pool_time3(x: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``max_pool2d(x, (1, 3))`` of a channels-last map as a max over a strided view.
+
+    With ``out`` (a channels-last map or a time slice of one) the result is written there
+    directly, without an intermediate tensor.
 
     Shape:
         ``(batch, ch, freq, time) -> (batch, ch, freq, time // 3)``, channels-last.
@@ -152,7 +162,10 @@ def _max_pool_time3(x: Tensor) -> Tensor:
     frames = x.shape[-1] // 3
     # channels-last (B, C, H, T) is (B, H, T, C) in memory; split T into (frames, 3)
     nhwc = x.permute(0, 2, 3, 1)[:, :, : frames * 3].unflatten(2, (frames, 3))
-    return nhwc.amax(dim=3).permute(0, 3, 1, 2)
+    if out is None:
+        return nhwc.amax(dim=3).permute(0, 3, 1, 2)
+    torch.amax(nhwc, dim=3, out=out.permute(0, 2, 3, 1))
+    return out
 
 
 def _as_channels_last(x: Tensor) -> Tensor:
@@ -252,6 +265,8 @@ class FastSincFront(nn.Module):
 
 # Fewest output frames per call of the polyphase sinc convolution (see FastSincFront).
 MIN_FRONT_TILE = 8192
+# Largest hidden map per residual-block call (see the module docstring).
+ENCODER_TILE_BYTES = 24 << 20
 
 
 class FastEncoder(nn.Module):
@@ -261,10 +276,10 @@ class FastEncoder(nn.Module):
         ``(batch, 1, freq, time) -> (batch, channels, freq, frames)`` (contiguous NCHW).
     """
 
-    def __init__(self, encoder: nn.Sequential, *, tile_bytes: int = 4 << 20) -> None:
+    def __init__(self, encoder: nn.Sequential, *, tile_bytes: int | None = None) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(FoldedResidualBlock(b) for b in encoder)
-        self.tile_bytes = tile_bytes
+        self.tile_bytes = ENCODER_TILE_BYTES if tile_bytes is None else tile_bytes
 
     def forward(self, x: Tensor) -> Tensor:
         """Shape: ``(batch, 1, freq, time) -> (batch, channels, freq, frames)``."""

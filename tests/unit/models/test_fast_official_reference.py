@@ -69,3 +69,20 @@ def test_cli_makes_openmp_threads_wait_passively_unless_the_user_chose():
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     assert _policy_after_cli_import(env) == "PASSIVE"
     assert _policy_after_cli_import({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
+
+
+@pytest.mark.slow
+def test_official_style_rawgat_st_and_fast_path_match_the_official_logits():
+    ckpt = FIXTURES / "pretrained" / "rawgat_st_mul.pth"
+    reference = _reference_module().load_official_rawgat_st(ckpt)  # strict official keys
+    plain = build_model(pretrained.get_entry("rawgat-st").model).eval()
+    load_checkpoint_into(plain, ckpt)
+    fast = optimize_for_inference(plain)
+    inputs = torch.from_numpy(np.load(FIXTURES / "parity" / "inputs.npy"))[:2]
+    expected = np.load(FIXTURES / "parity" / "expected_rawgat_st_mul.npy")[:2]
+    noise = torch.randn(2, 64600, generator=torch.Generator().manual_seed(4)) * 0.1
+    with torch.inference_mode():
+        # the parity tests' bound: 1e-5 + 1e-6 |logit| (multiplicative fusion amplifies rounding)
+        np.testing.assert_allclose(reference(inputs).numpy(), expected, atol=TOLERANCE, rtol=1e-6)
+        np.testing.assert_allclose(fast(inputs).numpy(), expected, atol=TOLERANCE, rtol=1e-6)
+        torch.testing.assert_close(fast(noise), reference(noise), atol=TOLERANCE, rtol=1e-6)
