@@ -104,14 +104,14 @@ def write_report(rows: Sequence[dict], out: str | Path, *, meta: dict | None = N
     clean = grid[:, conds.index("clean")] if "clean" in conds else None
     if clean is not None and len(conds) > 1:
         lines += ["", "## Change against clean (EER points, median over models)", ""]
-        lines += ["| condition | kind | median change | worst model |", "|---|---|---|---|"]
+        lines += ["| condition | kind | median change | most hurt model |", "|---|---|---|---|"]
         for j, cond in enumerate(conds):
             if cond == "clean":
                 continue
             delta = grid[:, j] - clean
             if np.all(np.isnan(delta)):
                 continue
-            worst = models[int(np.nanargmax(delta))]
+            worst = models[int(np.nanargmax(delta))] if np.nanmax(delta) > 0 else "—"
             lines.append(f"| {cond} | {kinds[cond]} | {np.nanmedian(delta):+.1f} | {worst} |")
     failed = sum(len(r["errors"]) for r in rows)
     lines += ["", "![EER heatmap](heatmap.png)", ""]
