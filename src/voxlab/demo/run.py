@@ -48,6 +48,7 @@ class DemoResult:
         cpu: Stage -> CPU seconds (this process and its worker processes).
         skipped: Model -> why it was not scored.
         failed: Corpus items that failed (``utt_id``, ``error``).
+        left_out: TTS systems the corpus left out (engine not installed) -> why.
         cpu_seconds: CPU seconds of the demo and its worker processes.
     """
 
@@ -57,6 +58,7 @@ class DemoResult:
     cpu: dict[str, float] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     failed: list[dict[str, str]] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)
     cpu_seconds: float = 0.0
 
 
@@ -194,6 +196,9 @@ def run_demo(
         )  # fmt: skip
         plan = make_wild_plan(config)
         n = {s: sum(1 for it in plan.items if it["split"] == s) for s in ("train", "dev", "eval")}
+        result.left_out = dict(plan.left_out)
+        for attack_id, why in plan.left_out.items():
+            log(f"[demo] {attack_id} left out of the corpus: {why}")
         tracker.estimates.update(
             {k: max(v, 1.0) for k, v in estimate_seconds(
                 n_files=len(plan.items), n_train=n["train"], n_eval=n["eval"], n_dev=n["dev"],
