@@ -9,7 +9,7 @@ the EER table is printed and ``OUT/heatmap.png`` drawn. Cells resume from ``OUT/
 The baseline measured in the same run is the clean column: the table also prints each
 condition's EER minus the clean EER (median over models) and the median seconds per cell.
 
-    python benchmarks/robustness_report.py                           # every local model, 12 conditions
+    python benchmarks/robustness_report.py       # every local model, 12 conditions
     python benchmarks/robustness_report.py --conditions all --budgets 50,40,30
     python benchmarks/robustness_report.py --corpus wild/manifest.jsonl --split eval --limit 4
 
