@@ -84,6 +84,21 @@ def test_resume_after_a_kill_gives_identical_weights(full_run, manifest, tmp_pat
     ).read_text()
 
 
+def test_cli_stop_after_epoch_then_resume_equals_the_full_run(full_run, manifest, tmp_path, capsys):
+    run, _ = full_run
+    split = tmp_path / "cli-split"
+    args = ["train", str(RECIPE), "--data", str(manifest), "--run-dir", str(split), "--no-progress"]
+    for item in FAST:
+        args += ["--set", item]
+    assert main([*args, "--stop-after-epoch", "1"]) == 0
+    assert "stopped after epoch 1" in capsys.readouterr().out
+    assert len((split / "metrics.jsonl").read_text().splitlines()) == 1
+    assert not (split / "scores" / "eval_scores.txt").exists()
+    assert main(["train", "--resume", str(split), "--data", str(manifest), "--no-progress"]) == 0
+    a, b = load_file(run / "swa.safetensors"), load_file(split / "swa.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_refuses_to_overwrite_and_bad_recipes(full_run, manifest, tmp_path):
     run, _ = full_run
     with pytest.raises(ConfigError, match="already holds a run"):

@@ -25,6 +25,13 @@ def train_command(
     resume: Path | None = typer.Option(
         None, "--resume", help="Continue the run in this folder from its last finished epoch."
     ),
+    stop_after_epoch: int | None = typer.Option(
+        None,
+        "--stop-after-epoch",
+        min=1,
+        help="Stop once this many epochs are done, as if killed (the learning-rate schedule "
+        "stays that of the whole recipe); the run stays resumable with --resume.",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
 ) -> None:
     """Train a countermeasure from a recipe; the run folder holds everything it made.
@@ -39,6 +46,7 @@ def train_command(
         voxlab train recipes/asvspoof2019_la/aasist.yaml --data /data/LA
         voxlab train recipes/asvspoof2019_la/aasist-l.yaml --data /data/LA --set optim.epochs=50
         voxlab train --resume runs/aasist-asvspoof2019-la
+        voxlab train recipes/wild/aasist-l.yaml --data wild/manifest.jsonl --stop-after-epoch 3
     """
     from voxlab.training.config import load_recipe
     from voxlab.training.trainer import Trainer
@@ -53,7 +61,9 @@ def train_command(
         loaded = load_recipe(recipe, overrides=overrides)
         target = run_dir or Path("runs") / loaded.name
         trainer = Trainer(loaded, target, data_root=data, progress=progress)
-    result = trainer.fit()
+    result = trainer.fit(stop_after_epoch=stop_after_epoch)
+    if trainer.rank == 0 and result.eval_eer is None and stop_after_epoch is not None:
+        typer.echo(f"stopped after epoch {stop_after_epoch} as asked; continue with --resume")
     if trainer.rank == 0:
         typer.echo(f"run folder: {result.run_dir}")
         typer.echo(f"best dev EER {100 * result.best_dev_eer:.3f}% at epoch {result.best_epoch}")
