@@ -47,6 +47,8 @@ from torch import nn
 from voxlab.errors import CheckpointError, ConfigError
 
 _GITHUB = "https://github.com"
+#: URL scheme of weights shipped in the package: ``package:<module>/<path inside it>``.
+PACKAGE_SCHEME = "package:"
 _CHUNK = 1 << 16
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -96,6 +98,11 @@ class PretrainedEntry:
         """Whether this entry is a file registered with :func:`add_local`."""
         return self.url.startswith("file://")
 
+    @property
+    def is_packaged(self) -> bool:
+        """Whether the weights ship inside the voxlab package (nothing to download)."""
+        return self.url.startswith(PACKAGE_SCHEME)
+
 
 _ARGMAX = "0.0 = arg-max of the two-class head (its logits are near-antisymmetric); not calibrated"
 _TAK_DRIVE = "https://drive.google.com/drive/folders/1c4ywztEVlYVijfwbGLl9OEa1SNtFKppB"
@@ -104,6 +111,13 @@ _SSL_AASIST_SIZE = (
     "317.8M parameters (XLS-R 300M + 447k back end), about 1.27 GB in float32; 674 tensors"
 )
 _NO_SHA = "not published (Google Drive folder); download by hand"
+# voxlab-wild: voxlab's own AASIST-L fine-tune, shipped in the package (docs/models/voxlab-wild.md).
+VOXLAB_WILD_SHA256 = "2fd56854d017f457280a702600b4d95f3a886539b92d701d8f4105992662ad05"
+VOXLAB_WILD_EER = 35.6
+VOXLAB_WILD_REPORTED = (
+    "voxlab-wild eval (held-out speakers, sources and systems; benchmarks/wild_table.py): EER "
+    "35.6 %, min DCF 0.762, calibrated actDCF 0.792 (published AASIST: 34.5 %, 0.797, 0.946)"
+)
 
 PRETRAINED: dict[str, PretrainedEntry] = {
     e.name: e
@@ -267,10 +281,41 @@ PRETRAINED: dict[str, PretrainedEntry] = {
             ),
             size="340.8M parameters (XLS-R 300M + SLS head, fc1 alone 23.4M), about 1.36 GB",
         ),
+        PretrainedEntry(
+            name="voxlab-wild",
+            model="aasist-l",
+            filename="voxlab_wild.safetensors",
+            url=f"{PACKAGE_SCHEME}voxlab.models/weights/voxlab_wild.safetensors",
+            sha256=VOXLAB_WILD_SHA256,
+            license=(
+                "MIT (voxlab's fine-tune of the MIT AASIST-L weights); training audio under "
+                "BSD-like, CC-BY-3.0, GPL-2 and BSD-2 licences: see docs/models/voxlab-wild.md"
+            ),
+            training_data=(
+                "voxlab-wild train split (`voxlab corpus make --wild --per-speaker 40 --seed "
+                "0`): real human speech from Debian packages against copy-synthesis, voice "
+                "conversion and TTS of it, RawBoost + channel augmentation"
+            ),
+            reported=VOXLAB_WILD_REPORTED,
+            eer_percent=VOXLAB_WILD_EER,
+            min_tdcf=None,
+            threshold=0.0,
+            threshold_source=(
+                "0.0 = arg-max of the two-class head; voxlab detect uses the calibration that "
+                "ships beside the weights (fitted on voxlab-wild dev, Pspoof 0.05) instead"
+            ),
+            source="voxlab : recipes/wild/aasist-l.yaml (`voxlab train`, see the model card)",
+            size="85,034 parameters, 361 KB (safetensors, float32)",
+        ),
     )
 }
 
 LOCAL_INDEX = "local.json"
+
+#: The model of ``voxlab detect``, ``voxlab scan`` and ``voxlab serve`` when none is named:
+#: voxlab-wild (ships in the package, calibrated, trained on real human speech). The
+#: published ASVspoof models stay one ``--model`` away for ASVspoof work.
+DEFAULT_MODEL = "voxlab-wild"
 
 
 def _local_index() -> Path:
@@ -449,6 +494,8 @@ def resolve_checkpoint(
         if not path.is_file():
             raise CheckpointError(f"checkpoint file for {name!r} not found: {path}")
         return path
+    if entry.is_packaged:
+        return packaged_path(entry)
     if entry.is_local:
         path = Path(urllib.request.url2pathname(entry.url[len("file://") :]))
         if not path.is_file():
@@ -486,6 +533,24 @@ def resolve_checkpoint(
             f"{exc}. Without network access, download {url} elsewhere and put it at {where}, "
             f"or set VOXLAB_MODEL_DIR to a folder holding {entry.filename}"
         ) from exc
+
+
+def packaged_path(entry: PretrainedEntry) -> Path:
+    """The file of a packaged entry (``package:voxlab.models/weights/x.pth``), inside the install.
+
+    Raises:
+        CheckpointError: The file is missing from this install (a broken or partial install).
+    """
+    from importlib.resources import files
+
+    module, _, inner = entry.url[len(PACKAGE_SCHEME) :].partition("/")
+    path = Path(str(files(module).joinpath(inner)))
+    if not path.is_file():
+        raise CheckpointError(
+            f"the weights of {entry.name!r} ship inside voxlab, but {path} is missing from this "
+            "install; reinstall voxlab (`make install` or `pip install -e .`)"
+        )
+    return path
 
 
 def _download(

@@ -32,9 +32,8 @@ def _model_identity(model: str | None, checkpoint: Path | None):
         path = pretrained.resolve_checkpoint(model, download=False)
     except CheckpointError:  # not downloaded: the published file's checksum identifies it
         return ModelIdentity(name=model, checkpoint_sha256=entry.sha256, checkpoint="")
-    return ModelIdentity(
-        name=model, checkpoint_sha256=pretrained.sha256_of(path), checkpoint=str(path)
-    )
+    where = entry.url if entry.is_packaged else str(path)  # no install-specific path
+    return ModelIdentity(name=model, checkpoint_sha256=pretrained.sha256_of(path), checkpoint=where)
 
 
 def calibrate_command(

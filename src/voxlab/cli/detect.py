@@ -23,7 +23,8 @@ def detect_command(
         None,
         "--model",
         "-m",
-        help="Published model name (see `voxlab models list`; default aasist), or the "
+        help="Catalogue model (see `voxlab models list`; default voxlab-wild, calibrated on "
+        "real speech; aasist etc. for ASVspoof work), or the "
         "architecture of a plain --checkpoint state dict.",
     ),
     checkpoint: Path | None = typer.Option(
@@ -116,7 +117,9 @@ def detect_command(
 
     fmt = check_format(fmt, ("table", "jsonl", "csv", "json"))
     if checkpoint is None:
-        model = model or "aasist"
+        from voxlab.pretrained import DEFAULT_MODEL
+
+        model = model or DEFAULT_MODEL
     files = find_audio_files(paths)
     if not files:
         raise VoxlabError(f"no audio files found in {', '.join(map(str, paths))}")

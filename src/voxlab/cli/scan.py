@@ -14,7 +14,9 @@ def scan_command(
     address: str | None = typer.Option(
         None, "--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:10001 (ray engine)."
     ),
-    model: str = typer.Option("aasist", "--model", "-m", help="Published model name."),
+    model: str = typer.Option(
+        "voxlab-wild", "--model", "-m", help="Catalogue model (`voxlab models list`)."
+    ),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint file."),
     policy: str | None = typer.Option(None, "--policy", help="official, full or windows."),
     batch_size: int = typer.Option(16, "--batch-size", "-b", min=1, help="Files per forward."),

@@ -33,7 +33,7 @@ class ScanOptions:
         threshold: Verdict threshold on the score (model default if None).
     """
 
-    model: str = "aasist"
+    model: str = "voxlab-wild"  # voxlab.pretrained.DEFAULT_MODEL
     checkpoint: str | None = None
     policy: str | None = None
     batch_size: int = 16

@@ -75,7 +75,7 @@ class ServiceConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     models: tuple[str, ...] | None = None
-    default_model: str = "aasist"
+    default_model: str = "voxlab-wild"  # voxlab.pretrained.DEFAULT_MODEL
     checkpoints: dict[str, str] = field(default_factory=dict)
     calibrations: dict[str, str] = field(default_factory=dict)
     download: bool = True

@@ -23,8 +23,11 @@ def test_models_list_shows_catalogue_and_local_copies(model_dir, capsys):
         "ssl-aasist-la",
         "ssl-aasist-df",
         "xlsr-sls-df",
+        "voxlab-wild",
     }
     assert rows["aasist"]["local"] == str(model_dir / "aasist.pth")
+    assert rows["voxlab-wild"]["verdict"] == "calibrated"  # ships with its calibration
+    assert rows["aasist"]["verdict"].startswith("uncalibrated")
     assert rows["aasist"]["url"].startswith("https://github.com/clovaai/aasist/")
     assert len(rows["rawgat-st"]["sha256"]) == 64
 
@@ -32,7 +35,8 @@ def test_models_list_shows_catalogue_and_local_copies(model_dir, capsys):
 def test_models_list_without_local_copies(monkeypatch, capsys):
     monkeypatch.delenv("VOXLAB_MODEL_DIR", raising=False)
     assert main(["models", "list", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.count("not downloaded") == 8
+    out = capsys.readouterr().out
+    assert out.count("not downloaded") == 8 and "voxlab_wild.safetensors" in out  # packaged
 
 
 def test_pull_finds_and_verifies_a_local_copy(model_dir, capsys):
