@@ -9,7 +9,7 @@ Example ``serve.yaml``::
     data_dir: /srv/voxlab
     database_url: postgresql+psycopg://voxlab@db/voxlab   # default: SQLite in data_dir
     models: [aasist, aasist-l]
-    default_model: aasist
+    default_model: aasist          # default voxlab-wild; must be one of models
     max_batch: 16
     max_wait_ms: 10
     queue_size: 64

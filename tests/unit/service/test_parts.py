@@ -110,7 +110,10 @@ def test_config_from_yaml_env_and_overrides(tmp_path):
     from voxlab.service.config import load_config
 
     path = tmp_path / "serve.yaml"
-    path.write_text("max_batch: 4\nmodels: [aasist, aasist-l]\nallowed_folders: [/srv/a]\n")
+    path.write_text(
+        "max_batch: 4\nmodels: [aasist, aasist-l]\ndefault_model: aasist\n"
+        "allowed_folders: [/srv/a]\n"
+    )
     config = load_config(path, env={"VOXLAB_SERVE_MAX_BATCH": "12"}, port=9000, host=None)
     assert config.max_batch == 12 and config.port == 9000 and config.host == "127.0.0.1"
     assert config.models == ("aasist", "aasist-l") and config.allowed_folders == (Path("/srv/a"),)
