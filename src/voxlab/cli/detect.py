@@ -117,7 +117,7 @@ def detect_command(
 
     fmt = check_format(fmt, ("table", "jsonl", "csv", "json"))
     if checkpoint is None:
-        from voxlab.pretrained import DEFAULT_MODEL
+        from voxlab.catalogue import DEFAULT_MODEL
 
         model = model or DEFAULT_MODEL
     files = find_audio_files(paths)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from voxlab.catalogue import DEFAULT_MODEL
+
 
 def scan_command(
     paths: list[Path] = typer.Argument(..., help="Audio files/folders, or one .jsonl manifest."),
@@ -15,7 +17,7 @@ def scan_command(
         None, "--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:10001 (ray engine)."
     ),
     model: str = typer.Option(
-        "voxlab-wild", "--model", "-m", help="Catalogue model (`voxlab models list`)."
+        DEFAULT_MODEL, "--model", "-m", help="Catalogue model (`voxlab models list`)."
     ),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint file."),
     policy: str | None = typer.Option(None, "--policy", help="official, full or windows."),

@@ -27,9 +27,6 @@ import numpy as np
 
 from voxlab.errors import ConfigError
 
-#: Catalogue entries trained on a voxlab-wild train split (their train utterances are dropped).
-TRAINED_ON_WILD = frozenset({"voxlab-wild"})
-
 
 @dataclass
 class WildReport:
@@ -143,7 +140,7 @@ def build_wild_report(
         if not spec:
             name, spec = item, item
         published_model = (
-            spec in pretrained.names() and spec not in TRAINED_ON_WILD
+            spec in pretrained.names() and not pretrained.get_entry(spec).trained_on_voxlab_wild
         ) or name in published
         trained_on = frozenset() if published_model else train_ids
         wanted = {k for ids in corpus.subsets.values() for k in ids} | set(dev_ids)

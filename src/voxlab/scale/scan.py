@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voxlab.catalogue import DEFAULT_MODEL
 from voxlab.errors import ConfigError
 from voxlab.scale.inputs import resolve_inputs
 from voxlab.scale.output import ScanOutput
@@ -33,7 +34,7 @@ class ScanOptions:
         threshold: Verdict threshold on the score (model default if None).
     """
 
-    model: str = "voxlab-wild"  # voxlab.pretrained.DEFAULT_MODEL
+    model: str = DEFAULT_MODEL
     checkpoint: str | None = None
     policy: str | None = None
     batch_size: int = 16

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voxlab.catalogue import DEFAULT_MODEL
 from voxlab.errors import ConfigError
 
 ENV_PREFIX = "VOXLAB_SERVE_"
@@ -75,7 +76,7 @@ class ServiceConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     models: tuple[str, ...] | None = None
-    default_model: str = "voxlab-wild"  # voxlab.pretrained.DEFAULT_MODEL
+    default_model: str = DEFAULT_MODEL
     checkpoints: dict[str, str] = field(default_factory=dict)
     calibrations: dict[str, str] = field(default_factory=dict)
     download: bool = True
