@@ -97,12 +97,14 @@ def test_robustness_cli_table_and_heatmap(model_dir, fixtures_dir, tmp_path, cap
             save(corpus / key / f"{i}.wav", w[:24_000].astype(np.float32), 16_000)
     out = tmp_path / "report"
     args = ["robustness", "--models", "aasist-l", "--corpus", str(corpus), "--conditions",
-            "mp3_64k,telephone", "--budgets", "40", "--pgd-steps", "1", "-o", str(out),
-            "--no-progress"]  # fmt: skip
+            "mp3_64k,telephone", "--budgets", "40", "--pgd-steps", "1", "--pgd-limit", "1",
+            "-o", str(out), "--no-progress"]  # fmt: skip
     assert main(args) == 0
     table = (out / "eer.md").read_text()
     assert "| aasist-l |" in table and "pgd_40db" in table and "telephone" in table
     rows = json.loads((out / "eer.json").read_text())
     assert [r["condition"] for r in rows] == ["clean", "mp3_64k", "telephone", "pgd_40db"]
-    assert all(0 <= r["eer"] <= 100 and r["n"] == 4 for r in rows)
+    assert all(0 <= r["eer"] <= 100 for r in rows)
+    assert [r["n"] for r in rows] == [4, 4, 4, 2]  # --pgd-limit 1: one utterance per class
+    assert "utterances of the PGD columns: 1 bona fide + 1 spoof" in (out / "report.md").read_text()
     assert (out / "heatmap.png").stat().st_size > 5000

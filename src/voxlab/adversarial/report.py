@@ -74,7 +74,7 @@ def write_report(rows: Sequence[dict], out: str | Path, *, meta: dict | None = N
         rows: Cells of :func:`voxlab.adversarial.robustness.run_report`.
         out: Output folder (holds ``heatmap.png``).
         meta: Facts to print first: ``command``, ``corpus``, ``n_bonafide``,
-            ``n_spoof``, ``strata``, ``skipped`` (model -> reason), ``pgd_steps``.
+            ``n_spoof``, ``strata``, ``pgd_subset``, ``skipped`` (model -> reason), ``pgd_steps``.
 
     Returns:
         The written path.
@@ -90,6 +90,7 @@ def write_report(rows: Sequence[dict], out: str | Path, *, meta: dict | None = N
         ("corpus", meta.get("corpus")),
         ("utterances", _counts(meta)),
         ("strata", meta.get("strata")),
+        ("utterances of the PGD columns", meta.get("pgd_subset")),
         ("models", ", ".join(models)),
         ("effects", str(sum(kinds[c] == "effect" for c in conds))),
         ("adversarial columns", _adversarial(conds, kinds, meta.get("pgd_steps"))),

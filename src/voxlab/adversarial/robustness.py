@@ -342,6 +342,7 @@ def run_report(
     *,
     load: Callable[[str], object],
     pgd_steps: int = 10,
+    adversarial_corpus: Sequence[Utterance] | None = None,
     progress: bool = False,
     meta: dict | None = None,
 ) -> list[dict]:
@@ -355,6 +356,10 @@ def run_report(
     A saved cell is reused only if it holds exactly this corpus' utterances (a
     different ``--limit`` or split recomputes it) and, for PGD, the same steps.
 
+    Clean and effect cells are scored by the inference-optimised model
+    (:func:`voxlab.models.fast.optimize_for_inference`: the same logits within float32
+    rounding, several times less CPU); PGD needs gradients and runs the plain model.
+
     Args:
         models: Model names (passed to ``load``).
         corpus: Utterances with keys.
@@ -363,6 +368,9 @@ def run_report(
             ``heatmap.png``, ``report.md``).
         load: Name -> differentiable model.
         pgd_steps: PGD steps of the adversarial columns.
+        adversarial_corpus: Utterances of the PGD columns (default: ``corpus``); PGD
+            costs ``pgd_steps`` forward and backward passes per utterance, so a smaller
+            stratified subset keeps those columns affordable.
         progress: Show a progress bar (cells).
         meta: Facts for ``report.md`` (see :func:`voxlab.adversarial.report.write_report`).
 
@@ -384,7 +392,11 @@ def run_report(
             cache[utt.utt_id] = load_audio(utt.path, sr=SAMPLE_RATE, mono=True)[0]
         return cache[utt.utt_id]
 
+    from voxlab.models.fast import optimize_for_inference
+
+    adversarial_corpus = list(adversarial_corpus) if adversarial_corpus else list(corpus)
     loaded: dict[str, object] = {}
+    fast: dict[str, object] = {}
     cells: dict[tuple[str, str], dict] = {}
     cpu = 0.0
     order = sorted(conds, key=lambda c: ("clean", "adversarial", "effect").index(c.kind))
@@ -408,14 +420,17 @@ def run_report(
                 shared[utt.utt_id] = apply_condition(cond, waves(utt))
             return shared[utt.utt_id]
 
+        items = adversarial_corpus if cond.kind == "adversarial" else corpus
         for name in models:
             path = _cell_path(out, name, cond)
-            cell = _stored_cell(path, corpus, pgd_steps)
+            cell = _stored_cell(path, items, pgd_steps)
             if cell is None:
                 if name not in loaded:
                     loaded[name] = load(name)
+                    fast[name] = optimize_for_inference(loaded[name])
+                model = loaded[name] if cond.kind == "adversarial" else fast[name]
                 bar.set_description(f"{name} {cond.label}")
-                cell = run_cell(name, loaded[name], cond, corpus, waves, pgd_steps=pgd_steps,
+                cell = run_cell(name, model, cond, items, waves, pgd_steps=pgd_steps,
                                 degraded=degraded)  # fmt: skip
                 cpu += cell["cpu_seconds"]
                 path.parent.mkdir(parents=True, exist_ok=True)

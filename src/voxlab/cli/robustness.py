@@ -36,6 +36,13 @@ def robustness_command(
         help="At most N bona fide and N spoof utterances, stratified (bona fide over "
         "speakers, spoof over attack systems); 0 = all.",
     ),
+    pgd_limit: int = typer.Option(
+        0,
+        "--pgd-limit",
+        min=0,
+        help="At most N bona fide and N spoof utterances in the PGD columns (the first of "
+        "the same stratified order, so a subset of --limit's); 0 = as --limit.",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the --limit subset."),
     out: Path = typer.Option(Path("robustness"), "--out", "-o", help="Output folder."),
     threads: int = typer.Option(0, "--threads", min=0, help="Torch threads (0 = default)."),
@@ -54,13 +61,15 @@ def robustness_command(
     saved under OUT/cells/ as soon as it is done, so rerunning the same command resumes
     (a cell computed on other utterances is recomputed). Cost grows with models x
     conditions x utterances, and PGD costs steps x (forward + backward) per utterance:
-    use --limit for a stratified subset. Exit code 1 when some items could not be scored
+    use --limit for a stratified subset, and --pgd-limit for a smaller one in the PGD
+    columns. Clean and effect columns run the inference-optimised models (same logits).
+    Exit code 1 when some items could not be scored
     (their errors are in the cell files).
 
     Examples:
         voxlab robustness --corpus wild/manifest.jsonl --split eval --limit 8 -o report/
         voxlab robustness --models aasist,aasist-l,rawgat-st,voxlab-wild \
-            --corpus wild/manifest.jsonl --split eval --limit 20 --pgd-steps 5 -o report/
+            --corpus wild/manifest.jsonl --split eval --limit 20 --pgd-limit 5 -o report/
         voxlab robustness --models aasist-l --corpus clips/ --budgets 40 \
             --conditions mp3_64k,white_20db,telephone,reverb --out report/
     """
@@ -85,7 +94,11 @@ def robustness_command(
     except ValueError:
         raise ConfigError(f"--budgets takes SNRs in dB like 50,40,30, got {budgets!r}") from None
     conds = make_conditions(conditions, levels)
-    items = select_subset(load_corpus(corpus), limit, split=split, seed=seed)
+    everything = load_corpus(corpus)
+    items = select_subset(everything, limit, split=split, seed=seed)
+    adversarial = items
+    if pgd_limit and (not limit or pgd_limit < limit) and levels:
+        adversarial = select_subset(everything, pgd_limit, split=split, seed=seed)
     if threads:
         import torch
 
@@ -105,8 +118,14 @@ def robustness_command(
         "strata": strata,
         "skipped": skipped,
     }
+    if adversarial is not items:
+        meta["pgd_subset"] = (
+            f"{sum(u.key == 'bonafide' for u in adversarial)} bona fide + "
+            f"{sum(u.key == 'spoof' for u in adversarial)} spoof (--pgd-limit {pgd_limit})"
+        )
     rows = run_report(
-        names, items, conds, out, pgd_steps=pgd_steps, progress=progress, meta=meta,
+        names, items, conds, out, pgd_steps=pgd_steps, adversarial_corpus=adversarial,
+        progress=progress, meta=meta,
         load=lambda name: load_model(name, download=not no_download),
     )  # fmt: skip
     typer.echo((out / "eer.md").read_text(encoding="utf-8"))

@@ -81,6 +81,25 @@ def test_report_table_shape_eers_and_resume(corpus, tmp_path):
     assert calls == ["toy-a", "toy-b"] and [r["eer"] for r in again] == [r["eer"] for r in rows]
 
 
+def test_pgd_columns_run_on_their_own_smaller_subset(corpus, tmp_path):
+    items = load_corpus(corpus)
+    small = [items[0], items[-1]]  # one bona fide, one spoof
+    conds = conditions("gain_0.5", [6])
+    rows = run_report(["toy"], items, conds, tmp_path / "r", load=lambda _: LoudnessDetector(),
+                      pgd_steps=2, adversarial_corpus=small)  # fmt: skip
+    n = {r["condition"]: r["n"] for r in rows}
+    assert n == {"clean": 6, "gain_0.5": 6, "pgd_6db": 2}
+    # resuming with the same subsets recomputes nothing; a different PGD subset recomputes
+    cell = tmp_path / "r" / "cells" / "toy" / "pgd_6db.json"
+    before = cell.stat().st_mtime_ns
+    run_report(["toy"], items, conds, tmp_path / "r", load=lambda _: LoudnessDetector(),
+               pgd_steps=2, adversarial_corpus=small)  # fmt: skip
+    assert cell.stat().st_mtime_ns == before
+    again = run_report(["toy"], items, conds, tmp_path / "r", load=lambda _: LoudnessDetector(),
+                       pgd_steps=2)  # fmt: skip
+    assert {r["condition"]: r["n"] for r in again}["pgd_6db"] == 6
+
+
 def test_broken_item_is_recorded_and_the_rest_scored(corpus, tmp_path):
     (corpus / "spoof" / "broken.wav").write_bytes(b"not audio")
     rows = run_report(["toy"], load_corpus(corpus), conditions("none"), tmp_path / "r",
@@ -121,6 +140,8 @@ def test_subset_is_stratified_split_filtered_and_seeded():
     assert len(spoof) == 3 and len({u.attack for u in spoof}) == 3  # one per system first
     assert [u.utt_id for u in select_subset(items, 3, split="eval")] == [u.utt_id for u in sub]
     assert len(select_subset(items, 0, split="eval")) == 3 * 2 * 5  # 0 = everything
+    fewer = select_subset(items, 2, split="eval")  # --pgd-limit: a subset of --limit's
+    assert {u.utt_id for u in fewer} < {u.utt_id for u in sub}
     more = select_subset(items, 100)  # asks for more than there is: all of it
     assert len(more) == len(items)
     with pytest.raises(DataError, match=r"split 'dev'.*'eval', 'train'"):
