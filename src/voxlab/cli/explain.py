@@ -54,7 +54,7 @@ def explain_command(
 
     Methods: windows (per-window scores over the file), scan (the model scores short
     windows sliding over the file; a frame's evidence is how far its windows' spoof
-    margin lies above the file's median plus its spread (1.4826 MAD): the method that
+    margin lies in the upper half between the file's median and its peak: the method that
     points at a synthetic segment inside a human recording), occlusion (each 0.5-s
     segment hidden behind the audio next to it and the file rescored), ig (integrated
     gradients on the waveform, from a zeros, lowpass, noise or human baseline) and

@@ -58,7 +58,7 @@ class Explanation:
         ig_completeness_gap: Worst absolute completeness gap (logits) over the windows.
         baseline_margin: Spoof margin of the IG baseline (mean over windows).
         scan_evidence: Short-window scan evidence per frame (the frame's window margin
-            above the file's median + 1.4826 MAD, kept where positive).
+            above the midpoint of the file's median and peak, kept where positive).
             Shape: ``(n_frames,)``.
         scan_margin: Mean short-window spoof margin per frame. Shape: ``(n_frames,)``.
         scan_spans: ``(start, end)`` of each scanned window. Shape: ``(n_scan, 2)``.

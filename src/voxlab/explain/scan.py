@@ -8,14 +8,18 @@ the same margins within float32 rounding, several times less CPU).
 
 * :func:`window_scan`: the countermeasure scores short windows (default 1 s, 0.125 s hop)
   sliding over the file; each 10 ms frame gets the mean spoof margin ``e(t)`` of the
-  windows that cover it, and its *evidence* is how far that lies above the file's typical
-  frame by more than the typical spread: ``relu(e(t) - (median(e) + 1.4826 MAD(e)))``
-  (a robust z-score above 1; MAD = median absolute deviation). The map answers "which
+  windows that cover it, and its *evidence* is how far that lies in the upper half of the
+  range between the file's typical frame and its most spoof frame:
+  ``relu(e(t) - (median(e) + (max(e) - median(e)) / 2))``. The map answers "which
   part is clearly more spoof than the rest of this file", the question of partially
   spoofed audio (a synthetic segment inside a human recording), without assuming how
   long that part is; on an entirely synthetic or entirely human file it still points at
   the least human-like part, and the window scores themselves (kept in the result) say
-  whether anything is spoof at all.
+  whether anything is spoof at all. The threshold is relative to the file's own peak, so
+  the map is never empty when some part stands out (a threshold from the spread, such as
+  median + 1.4826 MAD, lies above the peak itself when a synthetic segment fills a
+  quarter of the file and the margins rise and fall smoothly around it: the scan then
+  showed nothing on such files).
 * :func:`occlusion`: each segment (default 0.5 s, 0.25 s hop) is replaced by the audio just
   before it (or after it, at the start of the file) and the whole file rescored; the
   evidence of a frame is the mean drop of the spoof margin over the segments covering it,
@@ -35,7 +39,6 @@ from voxlab.explain.attribution import spoof_margin
 from voxlab.models.fast import optimize_for_inference
 
 HOP_S = 0.01  # the explanation grid: 10 ms frames
-MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 
 
 @dataclass
@@ -50,8 +53,8 @@ class ScanResult:
             Shape: ``(n_windows, 2)``.
         margins: Spoof margin of each window (scan) or of the file with that segment
             hidden (occlusion). Shape: ``(n_windows,)``.
-        reference: What the evidence is measured from (scan: ``median + 1.4826 MAD`` of
-            the frame margins; occlusion: the file's own margin).
+        reference: What the evidence is measured from (scan: ``median + (max - median)
+            / 2`` of the frame margins; occlusion: the file's own margin).
     """
 
     evidence: np.ndarray
@@ -151,7 +154,7 @@ def window_scan(
     n_frames = n_frames or 1 + len(wave) // int(HOP_S * sample_rate)
     frame = _spread(spans, margins, n_frames)
     median = float(np.median(frame))
-    reference = median + MAD_SCALE * float(np.median(np.abs(frame - median)))
+    reference = median + 0.5 * (float(frame.max()) - median)
     return ScanResult(np.clip(frame - reference, 0, None), frame, spans, margins, reference)
 
 
