@@ -4,7 +4,9 @@ Every output carries the three labels the deep-synthesis labelling rules ask for
 watermark (:func:`voxlab.watermark.provenance.label_generated`), the AI-generated tag in the
 container metadata (``comment``, readable by ``ffprobe``) and, unless switched off, a
 visible "AI-generated" caption. A YAML file (:class:`PipelineConfig`) can describe a run; the
-run folder next to the output records the resolved config and the provenance.
+run folder next to the output records the resolved config and the provenance. The mouth
+follows the TTS engine's phoneme timings when it has them (Piper, VITS), else the audio;
+the provenance says which (``"mouth": {"source": "phonemes" | "audio"}``).
 """
 
 from __future__ import annotations
@@ -129,8 +131,45 @@ def speak(config: PipelineConfig):
         conv = RVCConverter.load(config.rvc, config.hubert, None)
         out = conv.convert(gen.audio, gen.sample_rate)
         gen = type(out)(out.audio, out.sample_rate, f"{gen.system}+rvc",
-                        {**gen.params, "rvc": str(config.rvc)})  # fmt: skip
+                        {**gen.params, "rvc": str(config.rvc),
+                         "tts_duration_s": round(gen.duration, 4)})  # fmt: skip
     return gen
+
+
+def mouth_track(gen, audio: np.ndarray, *, fps: float):
+    """The talking face's mouth track and where it came from.
+
+    The TTS engine's phoneme timings (``gen.params["phonemes"]``, from Piper/VITS) drive
+    the mouth when they exist and still fit the audio: voice conversion that keeps the
+    timing (RVC does: frame-synchronous) leaves them valid; a length change of more than
+    one video frame or 2 % means they no longer apply. Otherwise the mouth follows the
+    audio envelope and spectrum (:func:`~voxlab.face.talk.mouth_from_audio`).
+
+    Args:
+        gen: The speech (:class:`~voxlab.generation.base.Generated`).
+        audio: The samples that go into the video (watermarked). Shape: ``(time,)``.
+        fps: Video frame rate.
+
+    Returns:
+        ``(MouthTrack, info)``; ``info["source"]`` is ``"phonemes"`` or ``"audio"`` (with
+        a ``"reason"`` when phoneme timings were not used).
+    """
+    from voxlab.face.talk import mouth_from_audio, visemes_from_phonemes
+    from voxlab.face.visemes import check_events
+
+    duration = len(audio) / gen.sample_rate
+    raw = gen.params.get("phonemes")
+    if not raw:
+        engine = gen.params.get("engine", gen.system)
+        reason = f"engine {engine} gives no phoneme timings"
+    else:
+        events = check_events(raw, name=f"phoneme events of {gen.system}")
+        spoken = float(gen.params.get("tts_duration_s", events[-1][1]))
+        if abs(spoken - duration) <= max(1.0 / fps, 0.02 * duration):
+            track = visemes_from_phonemes(events, duration=duration, fps=fps)
+            return track, {"source": "phonemes", "events": len(events)}
+        reason = f"the timing changed ({spoken:.3f} s of phonemes, {duration:.3f} s of audio)"
+    return mouth_from_audio(audio, gen.sample_rate, fps=fps), {"source": "audio", "reason": reason}
 
 
 def make_video(
@@ -155,7 +194,7 @@ def make_video(
         VoxlabError: Missing face photo, no face, TTS engine unavailable, bad swap video.
     """
     from voxlab.face.landmarks import Landmarker
-    from voxlab.face.talk import TalkingFace, mouth_from_audio
+    from voxlab.face.talk import TalkingFace
     from voxlab.watermark.provenance import label_generated
 
     t0 = time.perf_counter()
@@ -168,7 +207,7 @@ def make_video(
     audio, tags = label_generated(gen.audio, gen.sample_rate, system=f"av:{gen.system}",
                                   watermark=config.watermark, key=key)  # fmt: skip
     t_tts = time.perf_counter() - t0
-    track = mouth_from_audio(audio, gen.sample_rate, fps=config.fps)
+    track, mouth = mouth_track(gen, audio, fps=config.fps)
     frames: Iterator[np.ndarray] = face.frames(track)
     if config.swap_into:
         frames = _swap_into(frames, config, lm)
@@ -188,6 +227,7 @@ def make_video(
             "watermark": config.watermark,
             "caption": CAPTION if config.caption else None,
         },
+        "mouth": mouth,
         "frames": len(track.opening),
         "duration_s": round(len(audio) / gen.sample_rate, 3),
         "git_revision": _git_revision(),

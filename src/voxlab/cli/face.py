@@ -89,29 +89,52 @@ def talk_command(
     speech: Path = typer.Argument(..., help="Speech audio (any format voxlab reads)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output video (.mp4)."),
     fps: float = typer.Option(25.0, help="Frame rate."),
+    phonemes: Path | None = typer.Option(
+        None,
+        "--phonemes",
+        help='Timed phonemes (JSON [[start_s, end_s, "symbol"], ...]) to drive the mouth '
+        "instead of the audio envelope.",
+    ),
     face_index: int | None = typer.Option(None, "--face-index", help="Which face (0 = largest)."),
     seed: int = typer.Option(0, help="Seed of blinks and head motion."),
     head_motion: float = typer.Option(1.0, help="Head-motion amplitude (0 = still)."),
     caption: bool = typer.Option(True, help="Draw the visible 'AI-generated' caption."),
     progress: bool = typer.Option(True, help="Progress bar on a terminal."),
 ) -> None:
-    """Animate the face in IMAGE so it speaks SPEECH (mouth from envelope + spectrum).
+    """Animate the face in IMAGE so it speaks SPEECH.
+
+    The mouth follows the audio's envelope and spectrum, or, with --phonemes, the timed
+    phonemes of the speech (e.g. the "phonemes" a Piper voice records in voxlab's
+    generation params): IPA or espeak-ng symbols mapped to visemes, p/b/m close the lips.
 
     Examples:
         voxlab tts "Hello there." -o hello.wav && voxlab face talk me.jpg hello.wav -o talk.mp4
         voxlab face talk me.jpg speech.flac --head-motion 0 --no-caption -o still.mp4
+        voxlab face talk me.jpg hello.wav --phonemes hello.phonemes.json -o talk.mp4
     """
     from voxlab.audio import load
     from voxlab.av.make import check_output_path, draw_caption
     from voxlab.av.video import read_image, write_video
-    from voxlab.face.talk import TalkingFace, mouth_from_audio
+    from voxlab.face.errors import FaceError
+    from voxlab.face.talk import TalkingFace, mouth_from_audio, visemes_from_phonemes
+    from voxlab.face.visemes import read_events
     from voxlab.watermark.labels import label_metadata, read_label
 
     check_output_path(out)
+    events = read_events(phonemes) if phonemes is not None else None
     audio, info = load(speech, sr=None, mono=True)
+    duration = len(audio) / info.sample_rate
+    if events is not None and events[-1][1] > duration + 0.25:
+        raise FaceError(
+            f"{phonemes}: the phonemes run to {events[-1][1]:.2f} s but {speech} lasts "
+            f"{duration:.2f} s; give the phoneme events of this speech"
+        )
     face = TalkingFace(read_image(image), face_index=face_index, seed=seed,
                        head_motion=head_motion, name=str(image))  # fmt: skip
-    track = mouth_from_audio(audio, info.sample_rate, fps=fps)
+    if events is not None:
+        track = visemes_from_phonemes(events, duration=duration, fps=fps)
+    else:
+        track = mouth_from_audio(audio, info.sample_rate, fps=fps)
     frames = face.frames(track)
     if caption:
         frames = (draw_caption(f) for f in frames)
@@ -120,7 +143,8 @@ def talk_command(
     tags = label_metadata(extra=f"talking face from {image.name}" +
                           (f"; speech label: {label}" if label else ""))  # fmt: skip
     write_video(out, frames, fps=fps, audio=audio, sample_rate=info.sample_rate, metadata=tags)
-    typer.echo(f"{out}: {len(track.opening)} frames", err=True)
+    source = "phonemes" if events is not None else "audio"
+    typer.echo(f"{out}: {len(track.opening)} frames, mouth from {source}", err=True)
 
 
 @face_app.command("detect")

@@ -3,10 +3,12 @@
 Mouth shapes come from the audio: per video frame, the opening is the speech-band
 envelope (300-3000 Hz RMS, loudness-normalised, attack/release smoothed) and the lip
 spread is the spectral centroid (bright /i/, /s/ -> wide; dark /o/, /u/ -> rounded).
-When phoneme timings are known (espeak-ng phoneme events), :func:`visemes_from_phonemes`
-turns them into the same two curves. Both drive displacements of the lower lip, the jaw and
-the lip corners, applied with a piecewise-affine warp of the photo; blinks (seeded
-random, ~every 3-5 s, 150 ms) and a slow small head motion are added.
+When phoneme timings are known (the Piper/VITS engines record them in
+``Generated.params["phonemes"]``), :func:`visemes_from_phonemes` turns them into the same
+two curves through the viseme table of :mod:`voxlab.face.visemes`. Both drive
+displacements of the lower lip, the jaw and the lip corners, applied with a
+piecewise-affine warp of the photo; blinks (seeded random, ~every 3-5 s, 150 ms) and a
+slow small head motion are added.
 """
 
 from __future__ import annotations
@@ -36,12 +38,15 @@ class MouthTrack:
     fps: float
 
 
-def _smooth(x: np.ndarray, attack: float, release: float) -> np.ndarray:
+def _smooth(
+    x: np.ndarray, attack: float, release: float, hold: np.ndarray | None = None
+) -> np.ndarray:
+    """One-pole attack/release smoothing; where ``hold`` is True the output is ``x`` itself."""
     out = np.empty_like(x)
     y = 0.0
     for i, v in enumerate(x):
         k = attack if v > y else release
-        y = k * y + (1.0 - k) * v
+        y = v if hold is not None and hold[i] else k * y + (1.0 - k) * v
         out[i] = y
     return out
 
@@ -96,16 +101,12 @@ def mouth_from_audio(audio: np.ndarray, sample_rate: int, *, fps: float = 25.0) 
                       fps=fps)  # fmt: skip
 
 
-#: Viseme controls (opening, spread) for espeak-ng phoneme symbols' first letters.
-_VISEMES = {
-    "a": (0.9, 0.1), "A": (1.0, 0.0), "e": (0.6, 0.6), "E": (0.7, 0.4), "i": (0.35, 0.9),
-    "I": (0.4, 0.7), "o": (0.7, -0.7), "O": (0.8, -0.5), "u": (0.35, -1.0), "U": (0.4, -0.8),
-    "@": (0.45, 0.0), "3": (0.5, 0.0), "V": (0.7, 0.0), "0": (0.8, -0.4), "w": (0.2, -0.9),
-    "p": (0.0, 0.0), "b": (0.0, 0.0), "m": (0.0, 0.0), "f": (0.15, 0.2), "v": (0.15, 0.2),
-    "s": (0.2, 0.6), "z": (0.2, 0.6), "S": (0.25, -0.4), "Z": (0.25, -0.4), "t": (0.25, 0.3),
-    "d": (0.25, 0.3), "n": (0.25, 0.3), "l": (0.35, 0.2), "r": (0.3, -0.3), "k": (0.35, 0.0),
-    "g": (0.35, 0.0), "h": (0.5, 0.0), "T": (0.2, 0.3), "D": (0.2, 0.3), "j": (0.3, 0.6),
-}  # fmt: skip
+def _smooth_tau(
+    x: np.ndarray, rate: float, attack_s: float, release_s: float, hold: np.ndarray | None = None
+) -> np.ndarray:
+    """Attack/release smoothing with time constants in seconds (``rate`` samples/s)."""
+    return _smooth(x, float(np.exp(-1.0 / (rate * attack_s))),
+                   float(np.exp(-1.0 / (rate * release_s))), hold)  # fmt: skip
 
 
 def visemes_from_phonemes(
@@ -113,18 +114,50 @@ def visemes_from_phonemes(
 ) -> MouthTrack:
     """Mouth controls from timed phonemes ``(start_s, end_s, symbol)``.
 
-    Unknown symbols and pauses close the mouth; the curves are smoothed like the audio path.
+    Symbols map to viseme classes through :mod:`voxlab.face.visemes` (espeak-ng mnemonics
+    and IPA; stress marks and word gaps take the next phoneme's shape, length marks the
+    previous one's, pauses close the mouth). The targets are laid out on a 5-ms grid and
+    smoothed there (attack 25 ms, release 40 ms: the lips move, they do not jump), then
+    read at each video frame's centre ``(i + 0.5) / fps``. Bilabials (p, b, m) are hard
+    closures: the opening is 0 wherever one sounds, and the frame nearest the middle of a
+    bilabial shorter than a frame is closed too, so no /p b m/ is lost between frames.
+
+    Args:
+        events: Timed phonemes in time order (e.g. ``Generated.params["phonemes"]``).
+        duration: Length of the speech in seconds.
+        fps: Video frame rate.
+
+    Returns:
+        ``ceil(duration * fps)`` frames, like :func:`mouth_from_audio`.
     """
+    from voxlab.face.visemes import VISEME_CONTROLS, resolve_visemes
+
     n = int(np.ceil(duration * fps))
-    opening = np.zeros(n)
-    spread = np.zeros(n)
-    for start, end, sym in events:
-        ctl = _VISEMES.get(sym[:1], (0.3, 0.0)) if sym.strip() and sym[0] != "_" else (0, 0)
-        a, b = int(start * fps), max(int(start * fps) + 1, int(np.ceil(end * fps)))
-        opening[a:b] = ctl[0]
-        spread[a:b] = ctl[1]
-    return MouthTrack(opening=_smooth(opening, 0.3, 0.5).astype(np.float32),
-                      spread=_smooth(spread, 0.4, 0.4).astype(np.float32), fps=fps)  # fmt: skip
+    rate = 200.0
+    m = max(1, int(np.ceil(duration * rate)))
+    opening, spread = np.zeros(m), np.zeros(m)
+    closed = np.zeros(m, dtype=bool)
+    resolved = resolve_visemes(events)
+    for start, end, cls in resolved:
+        a, b = int(round(start * rate)), int(round(end * rate))
+        opening[a:b], spread[a:b] = VISEME_CONTROLS[cls]
+        if cls == "closed":
+            closed[int(np.floor(start * rate)) : int(np.ceil(end * rate))] = True
+    opening[closed] = 0.0
+    opening = _smooth_tau(opening, rate, 0.025, 0.040, hold=closed)
+    spread = _smooth_tau(spread, rate, 0.040, 0.040)
+    centres = (np.arange(n) + 0.5) / fps
+    idx = np.clip(np.round(centres * rate).astype(int), 0, m - 1)
+    open_f, spread_f = opening[idx], spread[idx]
+    for start, end, cls in resolved:
+        if cls != "closed" or not n:
+            continue
+        inside = (centres >= start) & (centres < end)
+        open_f[inside] = 0.0
+        if not inside.any():
+            open_f[min(n - 1, int((start + end) / 2 * fps))] = 0.0
+    return MouthTrack(opening=np.clip(open_f, 0, 1).astype(np.float32),
+                      spread=np.clip(spread_f, -1, 1).astype(np.float32), fps=fps)  # fmt: skip
 
 
 def blink_curve(n: int, fps: float, *, seed: int = 0) -> np.ndarray:

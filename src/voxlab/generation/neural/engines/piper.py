@@ -10,7 +10,10 @@ the folders of ``$VOXLAB_PIPER_VOICES`` (``:``-separated), and any file given as
 to ids and runs the model; voxlab changes one thing: the model's two in-graph noise draws
 become seeded (:mod:`voxlab.generation.neural.engines.onnx_noise`), so the same text and
 seed give the same samples (plain Piper is random on every call). ``speed`` is
-``1 / length_scale``; noise scales come from the voice's config.
+``1 / length_scale``; noise scales come from the voice's config. The model's duration
+predictor output is exposed too (piper-tts's alignment patch), so every result records
+its timed phonemes in ``params["phonemes"]`` (``[start_s, end_s, symbol]``, espeak-ng
+IPA, one symbol per phoneme id; see :mod:`voxlab.generation.neural.vits.durations`).
 """
 
 from __future__ import annotations
@@ -116,6 +119,46 @@ class _SeededSession:
         return getattr(self.session, name)
 
 
+def _with_durations(model_bytes: bytes) -> bytes:
+    """The model with its ``w_ceil`` (frames per phoneme id) as a second output.
+
+    Uses piper-tts's own patch (the one ``piper.patch_voice_with_alignment`` applies to
+    files); the audio is unchanged. Models already patched, or whose graph has no single
+    ``Ceil``, come back as they are (they then give no phoneme timings).
+    """
+    import onnx
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    model = onnx.load_from_string(model_bytes)
+    try:
+        add_alignment_output(model)
+    except ValueError:
+        return model_bytes
+    return model.SerializeToString()
+
+
+def _events(model: Any, chunks: list[Any]) -> list[list] | None:
+    """Timed phonemes ``[start_s, end_s, symbol]`` of the synthesised sentences, or None."""
+    from voxlab.generation.neural.vits.durations import phoneme_events
+
+    id_to_symbol: dict[int, str] = {}
+    for symbol, ids in model.config.phoneme_id_map.items():
+        for i in ids:
+            id_to_symbol.setdefault(int(i), symbol)
+    events: list[list] = []
+    offset = 0
+    rate, hop = model.config.sample_rate, model.config.hop_length
+    for chunk in chunks:
+        samples = chunk.phoneme_id_samples
+        if samples is None or len(samples) != len(chunk.phoneme_ids):
+            return None
+        symbols = [id_to_symbol.get(int(i), "?") for i in chunk.phoneme_ids]
+        events += phoneme_events(symbols, np.asarray(samples) / hop, hop_length=hop,
+                                 sample_rate=rate, offset_s=offset / rate)  # fmt: skip
+        offset += len(chunk.audio_float_array)
+    return events
+
+
 def load_piper_voice(model: str | os.PathLike) -> Any:
     """A ``piper.PiperVoice`` for ``model`` whose noise is seeded (cached per file).
 
@@ -138,7 +181,7 @@ def load_piper_voice(model: str | os.PathLike) -> Any:
             return _MODELS[key]
         config = PiperConfig.from_dict(read_voice_config(path))
         try:
-            graph, count = seed_random_nodes(path.read_bytes())
+            graph, count = seed_random_nodes(_with_durations(path.read_bytes()))
             session = onnxruntime.InferenceSession(
                 graph, sess_options=session_options(), providers=["CPUExecutionProvider"]
             )
@@ -245,12 +288,16 @@ class PiperEngine(TTSEngine):
         syn = SynthesisConfig(length_scale=model.config.length_scale / speed)
         with _LOCK:
             model.session.seed = seed
-            chunks = [chunk.audio_float_array for chunk in model.synthesize(text, syn)]
+            chunks = list(model.synthesize(text, syn, include_alignments=True))
         if not chunks:
             raise EngineError(f"piper voice {voice.id}: no speech for {text!r}")
-        extra = {
+        extra: dict[str, Any] = {
             "length_scale": syn.length_scale,
             "noise_scale": model.config.noise_scale,
             "noise_w": model.config.noise_w_scale,
         }
-        return np.concatenate(chunks), model.config.sample_rate, extra
+        events = _events(model, chunks)
+        if events is not None:
+            extra["phonemes"] = events
+        audio = np.concatenate([chunk.audio_float_array for chunk in chunks])
+        return audio, model.config.sample_rate, extra
