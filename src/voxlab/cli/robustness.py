@@ -63,8 +63,7 @@ def robustness_command(
     conditions x utterances, and PGD costs steps x (forward + backward) per utterance:
     use --limit for a stratified subset, and --pgd-limit for a smaller one in the PGD
     columns. Clean and effect columns run the inference-optimised models (same logits).
-    Exit code 1 when some items could not be scored
-    (their errors are in the cell files).
+    Exit code 1 when some items could not be scored (their errors are in the cell files).
 
     Examples:
         voxlab robustness --corpus wild/manifest.jsonl --split eval --limit 8 -o report/
