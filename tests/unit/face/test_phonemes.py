@@ -166,3 +166,30 @@ def test_av_mouth_source_follows_the_timing(piper_bob):
     plain = Generated(piper_bob.audio, piper_bob.sample_rate, "espeak-ng", {"engine": "espeak"})
     _, info = mouth_track(plain, plain.audio, fps=25)
     assert info == {"source": "audio", "reason": "engine espeak gives no phoneme timings"}
+
+
+def test_vits_engine_records_the_official_durations(fixtures_dir, tmp_path, one_torch_thread):
+    """voxlab's VITS on the official tiny LJ fixture: events = official w_ceil x hop / rate."""
+    gen_dir = fixtures_dir / "generation"
+    if not (gen_dir / "vits_ljs_tiny_G.pth").is_file():
+        pytest.skip(f"VITS reference fixtures not found in {gen_dir}")
+    from voxlab.generation.neural.engines.vits import VitsEngine
+    from voxlab.generation.neural.vits.text import SYMBOLS
+
+    io = np.load(gen_dir / "vits_ljs_tiny_io.npz")
+    config = json.loads((gen_dir / "vits_ljs_tiny.json").read_text())
+    config["data"]["text_cleaners"] = []  # the text is already symbols
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(config))
+    n = int(io["x_lengths"][1])
+    ids = io["x"][1, :n]
+    engine = VitsEngine(checkpoint=gen_dir / "vits_ljs_tiny_G.pth", config=cfg,
+                        deterministic=True)  # fmt: skip
+    gen = engine.synthesize("".join(SYMBOLS[i] for i in ids[1::2]))
+    rate, hop = config["data"]["sampling_rate"], 256
+    frames = io["w_ceil"][1, 0, :n]
+    expected = phoneme_events([SYMBOLS[i] for i in ids], frames, hop_length=hop,
+                              sample_rate=rate)  # fmt: skip
+    assert gen.params["phonemes"] == expected
+    assert expected[-1][1] == pytest.approx(gen.duration, abs=1e-4)
+    assert int(frames.sum()) * hop == len(gen.audio)

@@ -4,7 +4,8 @@ Users bring the files (model hubs are out of reach here): the official releases
 ``pretrained_ljs.pth`` (single speaker, 22.05 kHz) and ``pretrained_vctk.pth`` (109
 speakers) of jaywalnut310/vits with ``configs/ljs_base.json`` / ``vctk_base.json``, or any
 ``G_<step>.pth`` trained with that code. Text goes through the official front end
-(``english_cleaners2``: espeak-ng IPA, 178 symbols, ``add_blank``).
+(``english_cleaners2``: espeak-ng IPA, 178 symbols, ``add_blank``). The duration
+predictor's frames per symbol give the timed phonemes recorded in ``params["phonemes"]``.
 
 Example:
     voxlab tts --engine vits --checkpoint pretrained_vctk.pth --config vctk_base.json \
@@ -159,6 +160,8 @@ class VitsEngine(TTSEngine):
 
         from voxlab.generation.neural.commons import is_deterministic
         from voxlab.generation.neural.vits import synthesize_text
+        from voxlab.generation.neural.vits.durations import phoneme_events
+        from voxlab.generation.neural.vits.text import PAD, SYMBOLS
 
         model = self.model()
         sid = None
@@ -171,7 +174,7 @@ class VitsEngine(TTSEngine):
         deterministic = self.deterministic or is_deterministic()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            audio = synthesize_text(
+            audio, ids, frames = synthesize_text(
                 model,
                 text,
                 speaker=sid,
@@ -180,6 +183,7 @@ class VitsEngine(TTSEngine):
                 length_scale=1.0 / speed,
                 language=self.language,
                 deterministic=deterministic or None,
+                return_durations=True,
             )
         extra = {
             "checkpoint": self.checkpoint.name,
@@ -187,5 +191,12 @@ class VitsEngine(TTSEngine):
             "noise_scale": self.noise_scale,
             "noise_scale_w": self.noise_scale_w,
             "deterministic": deterministic,
+            "phonemes": phoneme_events(
+                [SYMBOLS[i] for i in ids],
+                frames,
+                hop_length=model.hop_length,
+                sample_rate=int(model.sample_rate),
+                blank=PAD if getattr(model, "add_blank", True) else None,
+            ),
         }
         return audio.numpy(), int(model.sample_rate), extra

@@ -154,7 +154,8 @@ def synthesize_text(
     length_scale: float = 1.0,
     language: str = "en-us",
     deterministic: bool | None = None,
-) -> torch.Tensor:
+    return_durations: bool = False,
+):
     """Speak ``text`` with a loaded VITS model (the official demo's ``get_text`` + ``infer``).
 
     Args:
@@ -166,9 +167,14 @@ def synthesize_text(
         length_scale: > 1 speaks slower.
         language: espeak-ng voice used for the phonemes.
         deterministic: Zero every random draw.
+        return_durations: Also return the symbol ids and the latent frames the duration
+            predictor gave each (``w_ceil``; times = frames x ``model.hop_length`` /
+            ``model.sample_rate``, see :mod:`voxlab.generation.neural.vits.durations`).
 
     Returns:
-        float32 samples at ``model.sample_rate``. Shape: ``(N,)``.
+        float32 samples at ``model.sample_rate``. Shape: ``(N,)``. With
+        ``return_durations``: ``(samples, ids, frames)``, ``ids`` and ``frames`` lists of
+        the input's length.
     """
     ids = text_to_ids(
         text,
@@ -190,5 +196,10 @@ def synthesize_text(
             noise_scale_w=noise_scale_w,
             length_scale=length_scale,
             deterministic=deterministic,
-        )[0]
-    return audio[0, 0].float()
+            return_intermediates=return_durations,
+        )
+    samples = audio[0][0, 0].float()
+    if not return_durations:
+        return samples
+    frames = audio[-1]["w_ceil"][0, 0].round().long().tolist()
+    return samples, ids, frames
