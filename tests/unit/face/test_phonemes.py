@@ -193,3 +193,24 @@ def test_vits_engine_records_the_official_durations(fixtures_dir, tmp_path, one_
     assert gen.params["phonemes"] == expected
     assert expected[-1][1] == pytest.approx(gen.duration, abs=1e-4)
     assert int(frames.sum()) * hop == len(gen.audio)
+
+
+def test_espeak_events_line_up_with_its_audio(espeak):
+    """libespeak-ng's phoneme events on the program's audio: cover it, and /p/'s closure is
+    quiet where the events put it while the vowels after it are loud (timing, not just order)."""
+    from voxlab.generation.neural.engines import get_engine
+
+    gen = get_engine("espeak").synthesize(BILABIAL_TEXT)
+    events = check_events(gen.params.get("phonemes"), name="espeak events")
+    assert events[0][0] == 0.0 and events[-1][1] == pytest.approx(gen.duration, abs=1e-4)
+    assert [e[2] for e in events if e[2] in ("b", "p", "m")] == ["b", "b", "m", "p", "m", "m"]
+
+    def rms(start, end):
+        seg = gen.audio[int(start * gen.sample_rate) : int(end * gen.sample_rate)]
+        return float(np.sqrt(np.mean(seg.astype(np.float64) ** 2)))
+
+    i = next(k for k, e in enumerate(events) if e[2] == "p")
+    # measured 4.9x (p closure + burst vs the eI after it); 3x leaves room for espeak versions
+    assert rms(*events[i + 1][:2]) > 3 * rms(*events[i][:2])
+    track = visemes_from_phonemes(events, duration=gen.duration, fps=25)
+    assert track.opening[int((events[i][0] + events[i][1]) / 2 * 25)] < 0.1
