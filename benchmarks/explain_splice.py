@@ -206,6 +206,10 @@ def profiles(
         if method in ("scan", "occlusion"):
             expl = explain(model, wave, methods=(method,), **base)
             out[method] = expl.profile(method)
+            if method == "scan":  # the model's own most-spoof window, whatever the map
+                (a, b), seg = expl.scan_spans[int(np.argmax(expl.scan_margins))], item
+                overlap = min(b, seg["end"]) - max(a, seg["start"])
+                out["scan:top_window_inside"] = np.array(overlap >= 0.5 * (b - a))
         elif method.startswith("ig-"):
             kind = method[3:]
             expl = explain(model, wave, methods=("ig",), ig_baseline=kind,
@@ -277,6 +281,8 @@ def main() -> None:
                 row[f"{m}:peak_inside"] = bool(a <= times[int(np.argmax(prof[m]))] < b)
                 inside = (times >= a) & (times < b)
                 row[f"{m}:coverage"] = float(np.mean(prof[m][inside] > 0))
+                if m == "scan":
+                    row["scan:top_window_inside"] = bool(prof["scan:top_window_inside"])
                 if f"{m}:completeness" in prof:
                     row[f"{m}:completeness"] = float(prof[f"{m}:completeness"])
             row["spoof_margin"] = float(prof["margin"])
@@ -303,6 +309,14 @@ def main() -> None:
             print(f"| {kind} | {m} | {med:.3f} | {q1:.3f}-{q3:.3f} | {vals.mean():.3f} | "
                   f"{med / chance:.2f} | {peak:.2f} | {cover:.2f} | "
                   f"{cpu_total[kind, m] / len(mine):.1f} |")  # fmt: skip
+    if "scan" in methods:
+        print(
+            "\nThe model's own ranking (independent of how evidence is drawn from it): share "
+            "of files whose most-spoof 1-s scan window lies at least half inside the segment"
+        )
+        for kind in splices:
+            mine = [r["scan:top_window_inside"] for r in rows if r["splice"] == kind]
+            print(f"  {kind}: {np.mean(mine):.2f} of {len(mine)}")
     for kind in (k for k in splices if k != "human"):
         mine = [r for r in rows if r["splice"] == kind]
         best = max(((m, float(np.median([r[m] for r in mine]))) for m in methods),
