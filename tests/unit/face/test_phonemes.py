@@ -214,3 +214,19 @@ def test_espeak_events_line_up_with_its_audio(espeak):
     assert rms(*events[i + 1][:2]) > 3 * rms(*events[i][:2])
     track = visemes_from_phonemes(events, duration=gen.duration, fps=25)
     assert track.opening[int((events[i][0] + events[i][1]) / 2 * 25)] < 0.1
+
+
+@pytest.mark.slow
+def test_av_make_with_piper_records_phonemes_as_mouth_source(piper_bob, face_photo, tmp_path):
+    import cv2
+
+    from voxlab.av.make import PipelineConfig, make_video
+
+    photo = tmp_path / "face.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(face_photo, cv2.COLOR_RGB2BGR))
+    cfg = PipelineConfig(text=BILABIAL_TEXT, face=str(photo), engine="piper", caption=False)
+    record = make_video(cfg, tmp_path / "bob.mp4")
+    saved = json.loads((tmp_path / "bob.mp4.run" / "provenance.json").read_text())
+    assert record["mouth"]["source"] == saved["mouth"]["source"] == "phonemes"
+    assert saved["speech"]["params"]["phonemes"] == piper_bob.params["phonemes"]  # seed 0 both
+    assert record["frames"] == int(np.ceil(piper_bob.duration * cfg.fps))
