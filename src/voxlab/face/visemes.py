@@ -132,15 +132,20 @@ def resolve_visemes(events: Sequence[tuple[float, float, str]]) -> list[tuple[fl
 def check_events(data: object, *, name: str = "phoneme events") -> list[tuple[float, float, str]]:
     """Validate timed phonemes: a list of ``[start_s, end_s, symbol]``.
 
-    A mapping with a ``"phonemes"`` key (a ``Generated.params`` dict, or an object holding
-    one under ``"params"``) is accepted too.
+    A mapping with a ``"phonemes"`` key is accepted too: a ``Generated.params`` dict, a
+    ``Generated.provenance()`` (under ``"params"``) or the ``provenance.json`` of
+    ``voxlab av make`` (under ``"speech"``).
 
     Raises:
         FaceError: Not a list of ``[start, end, symbol]`` with ``0 <= start <= end``,
             finite times in time order; the message names ``name`` and the entry.
     """
     if isinstance(data, dict):
-        inner = data.get("phonemes", (data.get("params") or {}).get("phonemes"))
+        inner = data
+        for key in ("speech", "params"):  # provenance.json of `av make`, Generated params
+            if "phonemes" not in inner and isinstance(inner.get(key), dict):
+                inner = inner[key]
+        inner = inner.get("phonemes")
         if inner is None:
             raise FaceError(
                 f"{name}: no 'phonemes' list in the JSON object; give "

@@ -72,6 +72,7 @@ def test_malformed_events_are_refused_with_the_file_name(tmp_path):
     with pytest.raises(FaceError, match="not found"):
         read_events(tmp_path / "missing.json")
     ok = check_events({"params": {"phonemes": [[0, 0.1, "a"]]}})
+    assert ok == check_events({"speech": {"params": {"phonemes": [[0, 0.1, "a"]]}}})
     assert ok == [(0.0, 0.1, "a")]
 
 
@@ -217,7 +218,9 @@ def test_espeak_events_line_up_with_its_audio(espeak):
 
 
 @pytest.mark.slow
-def test_av_make_with_piper_records_phonemes_as_mouth_source(piper_bob, face_photo, tmp_path):
+def test_av_make_with_piper_records_phonemes_as_mouth_source(
+    piper_bob, face_photo, tmp_path, capsys
+):
     import cv2
 
     from voxlab.av.make import PipelineConfig, make_video
@@ -230,3 +233,11 @@ def test_av_make_with_piper_records_phonemes_as_mouth_source(piper_bob, face_pho
     assert record["mouth"]["source"] == saved["mouth"]["source"] == "phonemes"
     assert saved["speech"]["params"]["phonemes"] == piper_bob.params["phonemes"]  # seed 0 both
     assert record["frames"] == int(np.ceil(piper_bob.duration * cfg.fps))
+    # the run's provenance feeds `face talk --phonemes` (audio read back from the video)
+    from voxlab.cli.main import main
+
+    args = ["face", "talk", str(photo), str(tmp_path / "bob.mp4"), "--phonemes",
+            str(tmp_path / "bob.mp4.run" / "provenance.json"), "-o", str(tmp_path / "t.mp4"),
+            "--no-progress", "--no-caption"]  # fmt: skip
+    assert main(args) == 0
+    assert "mouth from phonemes" in capsys.readouterr().err
