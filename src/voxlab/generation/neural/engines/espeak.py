@@ -5,17 +5,20 @@ espeak-ng language voices (``en-us``, ``de``, ``fr-fr``...), optionally with a v
 (``en-us+f3``, ``de+m2``; see ``espeak-ng --voices=variant``). ``speed`` multiplies
 voxlab's default 160 words per minute. Licence: espeak-ng is GPL-3.0-or-later (Debian
 package ``espeak-ng``). Timed phonemes come from libespeak-ng's phoneme events (the same
-library and samples as the program) and are recorded in ``params["phonemes"]``.
+library and samples as the program, in a fresh helper process) and are recorded in
+``params["phonemes"]``.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import json
+import os
 import shutil
-import threading
+import subprocess
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -136,59 +139,7 @@ class EspeakEngine(TTSEngine):
 
 
 # -- timed phonemes through libespeak-ng (the library the espeak-ng program runs) ---------
-# Facts of espeak-ng's public API (speak_lib.h): synchronous output mode 2, option flags
-# PHONEME_EVENTS 0x1 and DONT_EXIT 0x8000, parameters RATE 1, VOLUME 2, PITCH 3, WORDGAP 7,
-# event type PHONEME 7 (LIST_TERMINATED 0) whose id holds the mnemonic in 8 bytes, and
-# ``sample``: the event's position in the output samples.
-_LIB_NAMES = ("libespeak-ng.so.1", "libespeak-ng.so", "libespeak-ng.1.dylib")
-_EV_PHONEME, _EV_END_OF_LIST = 7, 0
-_LIB_LOCK = threading.Lock()
-_LIB: dict[str, Any] = {}
-
-
-class _EventId(ctypes.Union):
-    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
-
-
-class _Event(ctypes.Structure):
-    _fields_ = [
-        ("type", ctypes.c_int),
-        ("unique_identifier", ctypes.c_uint),
-        ("text_position", ctypes.c_int),
-        ("length", ctypes.c_int),
-        ("audio_position", ctypes.c_int),
-        ("sample", ctypes.c_int),
-        ("user_data", ctypes.c_void_p),
-        ("id", _EventId),
-    ]
-
-
-_CALLBACK = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
-)
-
-
-def _library() -> Any | None:
-    """libespeak-ng, initialised once for synchronous output with phoneme events."""
-    if "lib" in _LIB:
-        return _LIB["lib"]
-    lib = None
-    for name in (*_LIB_NAMES, ctypes.util.find_library("espeak-ng")):
-        if not name:
-            continue
-        try:
-            lib = ctypes.CDLL(name)
-            break
-        except OSError:
-            continue
-    if lib is not None:
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
-                                     ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-                                     ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
-        if lib.espeak_Initialize(2, 0, None, 0x0001 | 0x8000) <= 0:
-            lib = None
-    _LIB["lib"] = lib
-    return lib
+_HELPER = Path(__file__).with_name("_espeak_events.py")
 
 
 def phoneme_events(
@@ -196,10 +147,12 @@ def phoneme_events(
 ) -> list[list] | None:
     """Timed phonemes ``[start_s, end_s, mnemonic]`` of what espeak-ng says for ``text``.
 
-    libespeak-ng (the library behind the ``espeak-ng`` program, same samples) reports each
-    phoneme's first output sample; a phoneme lasts until the next one starts. Symbols are
-    espeak-ng's mnemonics (``-x``: ``b``, ``0``, ``eI``, ``_:`` for pauses...). Silence
-    before the first phoneme and after the last (the program pads its file) is a ``_``.
+    libespeak-ng (the library behind the ``espeak-ng`` program, same samples when started
+    fresh: it runs in a helper process, see
+    :mod:`voxlab.generation.neural.engines._espeak_events`) reports each phoneme's first
+    output sample; a phoneme lasts until the next one starts. Symbols are espeak-ng's
+    mnemonics (``-x``: ``b``, ``0``, ``eI``, ``_:`` for pauses...). Silence before the
+    first phoneme and after the last (the program pads its file) is a ``_``.
 
     Args:
         text: What was said.
@@ -210,36 +163,21 @@ def phoneme_events(
     Returns:
         The events, or None when the library is missing or disagrees with ``total``.
     """
-    with _LIB_LOCK:
-        lib = _library()
-        if lib is None:
-            return None
-        count, marks = [0], []
-
-        def collect(_wav, n, events):
-            count[0] += max(n, 0)
-            i = 0
-            while events[i].type != _EV_END_OF_LIST:
-                if events[i].type == _EV_PHONEME:
-                    sym = events[i].id.string.decode("utf-8", "replace")
-                    marks.append((int(events[i].sample), sym))
-                i += 1
-            return 0
-
-        callback = _CALLBACK(collect)
-        lib.espeak_SetSynthCallback(callback)
-        if lib.espeak_SetVoiceByName(spec.name.encode()) != 0:
-            return None
-        for param, value in ((1, spec.speed), (2, spec.amplitude), (3, spec.pitch),
-                             (7, spec.word_gap)):  # fmt: skip
-            lib.espeak_SetParameter(param, int(value), 0)
-        data = text.encode("utf-8") + b"\0"
-        if lib.espeak_Synth(data, len(data), 0, 1, 0, 1, None, None) != 0:
-            return None
-        lib.espeak_Synchronize()
+    request = {"voice": spec.name, "rate": spec.speed, "volume": spec.amplitude,
+               "pitch": spec.pitch, "word_gap": spec.word_gap, "text": text}  # fmt: skip
+    try:
+        proc = subprocess.run([sys.executable, "-I", os.fspath(_HELPER)],
+                              input=json.dumps(request), capture_output=True, text=True,
+                              timeout=120, check=False)  # fmt: skip
+        reply = json.loads(proc.stdout) if proc.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError, ValueError):
+        reply = None
+    if not reply or not reply.get("marks"):
+        return None
+    marks = [(int(sample), str(sym)) for sample, sym in reply["marks"]]
     rate = espeak_tts.NATIVE_RATE
-    end = count[0] if total is None else total
-    if not marks or count[0] > end:
+    end = int(reply["samples"]) if total is None else total
+    if int(reply["samples"]) > end:
         return None
     if marks[0][0] > 0:
         marks.insert(0, (0, "_"))
