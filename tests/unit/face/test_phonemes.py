@@ -202,6 +202,8 @@ def test_espeak_events_line_up_with_its_audio(espeak):
     from voxlab.generation.neural.engines import get_engine
 
     gen = get_engine("espeak").synthesize(BILABIAL_TEXT)
+    again = get_engine("espeak").synthesize(BILABIAL_TEXT)
+    assert again.params["phonemes"] == gen.params["phonemes"]  # no state between calls
     events = check_events(gen.params.get("phonemes"), name="espeak events")
     assert events[0][0] == 0.0 and events[-1][1] == pytest.approx(gen.duration, abs=1e-4)
     assert [e[2] for e in events if e[2] in ("b", "p", "m")] == ["b", "b", "m", "p", "m", "m"]
