@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from voxlab.face.errors import FaceError
@@ -194,11 +194,3 @@ def read_events(path: str | os.PathLike) -> list[tuple[float, float, str]]:
             '[[start_s, end_s, "symbol"], ...]'
         ) from exc
     return check_events(data, name=str(p))
-
-
-def events_cover(
-    events: Iterable[tuple[float, float, str]], duration: float, *, tolerance: float
-) -> bool:
-    """True when the events span ``[0, duration]`` within ``tolerance`` seconds at both ends."""
-    evs = list(events)
-    return bool(evs) and evs[0][0] <= tolerance and abs(evs[-1][1] - duration) <= tolerance
