@@ -104,13 +104,15 @@ def talk_command(
     """Animate the face in IMAGE so it speaks SPEECH.
 
     The mouth follows the audio's envelope and spectrum, or, with --phonemes, the timed
-    phonemes of the speech (e.g. the "phonemes" a Piper voice records in voxlab's
-    generation params): IPA or espeak-ng symbols mapped to visemes, p/b/m close the lips.
+    phonemes of the speech: a JSON list [[start_s, end_s, "symbol"], ...] (IPA or
+    espeak-ng symbols, mapped to visemes; p/b/m close the lips), or the provenance.json
+    of `voxlab av make`, whose Piper/VITS/espeak speech carries its phoneme timings.
 
     Examples:
         voxlab tts "Hello there." -o hello.wav && voxlab face talk me.jpg hello.wav -o talk.mp4
         voxlab face talk me.jpg speech.flac --head-motion 0 --no-caption -o still.mp4
-        voxlab face talk me.jpg hello.wav --phonemes hello.phonemes.json -o talk.mp4
+        voxlab av make "Bob may pay Mom." --face a.jpg --engine piper -o bob.mp4
+        voxlab face talk b.jpg bob.mp4 --phonemes bob.mp4.run/provenance.json -o b.mp4
     """
     from voxlab.audio import load
     from voxlab.av.make import check_output_path, draw_caption
