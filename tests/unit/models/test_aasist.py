@@ -26,6 +26,9 @@ from voxlab.models.registry import available_models, build_model, get_spec
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ATOL, RTOL = 1e-5, 1e-6
+#: Items also scored one at a time (one bona fide-like, one espeak-ng spoof): batch
+#: independence; all eight are checked batched.
+SINGLE_ITEMS = [0, 4]
 CHECKPOINTS = {"aasist": "aasist", "aasist_l": "aasist-l", "aasist_asvspoof5": "aasist"}
 TINY = AASISTConfig(
     n_filters=12,
@@ -170,12 +173,12 @@ def test_parity_all_items_single_and_batched(fixtures_dir, checkpoint):
     inputs = torch.from_numpy(np.load(fixtures_dir / "parity" / "inputs.npy"))
     expected = np.load(fixtures_dir / "parity" / f"expected_{checkpoint}.npy")
     with torch.inference_mode():
-        single = np.concatenate([model(inputs[i : i + 1]).numpy() for i in range(len(inputs))])
         batched = model(inputs).numpy()
-    np.testing.assert_allclose(single, expected, atol=ATOL, rtol=RTOL)
+        single = np.concatenate([model(inputs[i : i + 1]).numpy() for i in SINGLE_ITEMS])
     np.testing.assert_allclose(batched, expected, atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(single, expected[SINGLE_ITEMS], atol=ATOL, rtol=RTOL)
     # the published score is the bona fide logit (index 1): every espeak item is spoof-like
-    assert (single[4:, 1] < single[4:, 0]).all() or checkpoint == "aasist_asvspoof5"
+    assert (batched[4:, 1] < batched[4:, 0]).all() or checkpoint == "aasist_asvspoof5"
 
 
 @pytest.mark.slow
@@ -238,8 +241,8 @@ def test_optimized_parity_all_items(fixtures_dir, checkpoint):
     fast = optimize_for_inference(_pretrained(fixtures_dir, checkpoint))
     inputs = torch.from_numpy(np.load(fixtures_dir / "parity" / "inputs.npy"))
     expected = np.load(fixtures_dir / "parity" / f"expected_{checkpoint}.npy")
-    single = np.concatenate([fast(inputs[i : i + 1]).numpy() for i in range(len(inputs))])
-    np.testing.assert_allclose(single, expected, atol=ATOL, rtol=RTOL)
+    single = np.concatenate([fast(inputs[i : i + 1]).numpy() for i in SINGLE_ITEMS])
+    np.testing.assert_allclose(single, expected[SINGLE_ITEMS], atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(fast(inputs).numpy(), expected, atol=ATOL, rtol=RTOL)
     if checkpoint in ("aasist", "aasist_l"):  # any length: the 9.7-s full waveform
         wave = np.load(fixtures_dir / "parity" / "fulllength_enus_long.npy")

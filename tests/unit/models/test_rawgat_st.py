@@ -29,6 +29,9 @@ from voxlab.models.registry import available_models, build_model, get_spec
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ATOL, RTOL = 1e-5, 1e-6
+#: Items also scored one at a time (one bona fide-like, one espeak-ng spoof): batch
+#: independence; all eight are checked batched.
+SINGLE_ITEMS = [0, 4]
 TINY = RawGATSTConfig(
     n_filters=12,
     sinc_kernel_size=32,
@@ -148,10 +151,10 @@ def test_parity_all_items_single_and_batched(fixtures_dir, checkpoint):
     inputs = torch.from_numpy(np.load(fixtures_dir / "parity" / "inputs.npy"))
     expected = np.load(fixtures_dir / "parity" / f"expected_{checkpoint}.npy")
     with torch.inference_mode():
-        single = np.concatenate([model(inputs[i : i + 1]).numpy() for i in range(len(inputs))])
         batched = model(inputs).numpy()
-    np.testing.assert_allclose(single, expected, atol=ATOL, rtol=RTOL)
+        single = np.concatenate([model(inputs[i : i + 1]).numpy() for i in SINGLE_ITEMS])
     np.testing.assert_allclose(batched, expected, atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(single, expected[SINGLE_ITEMS], atol=ATOL, rtol=RTOL)
 
 
 @pytest.mark.slow
@@ -206,5 +209,5 @@ def test_optimized_parity_all_items(fixtures_dir, checkpoint):
     inputs = torch.from_numpy(np.load(fixtures_dir / "parity" / "inputs.npy"))
     expected = np.load(fixtures_dir / "parity" / f"expected_{checkpoint}.npy")
     np.testing.assert_allclose(fast(inputs).numpy(), expected, atol=ATOL, rtol=RTOL)
-    single = np.concatenate([fast(inputs[i : i + 1]).numpy() for i in range(len(inputs))])
-    np.testing.assert_allclose(single, expected, atol=ATOL, rtol=RTOL)
+    single = np.concatenate([fast(inputs[i : i + 1]).numpy() for i in SINGLE_ITEMS])
+    np.testing.assert_allclose(single, expected[SINGLE_ITEMS], atol=ATOL, rtol=RTOL)
