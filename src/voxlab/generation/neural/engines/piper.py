@@ -124,11 +124,14 @@ def _with_durations(model_bytes: bytes) -> bytes:
 
     Uses piper-tts's own patch (the one ``piper.patch_voice_with_alignment`` applies to
     files); the audio is unchanged. Models already patched, or whose graph has no single
-    ``Ceil``, come back as they are (they then give no phoneme timings).
+    ``Ceil``, come back as they are (they then give no phoneme timings); so do all models
+    when ``onnx`` or piper-tts's patch module is not installed.
     """
-    import onnx
-    from piper.patch_voice_with_alignment import add_alignment_output
-
+    try:
+        import onnx
+        from piper.patch_voice_with_alignment import add_alignment_output
+    except ImportError:  # onnx absent, or a piper-tts without the patch: no timings
+        return model_bytes
     model = onnx.load_from_string(model_bytes)
     try:
         add_alignment_output(model)
