@@ -189,20 +189,21 @@ def score_crops(model: BoundaryCNN, crops: np.ndarray) -> np.ndarray:
 
 
 def training_faces() -> list[np.ndarray]:
-    """The package-shipped face the recipe uses.
+    """The package-shipped face the recipe trains on.
 
     Debian ``opencv-doc``'s ``messi5.jpg`` (BSD-3-Clause, OpenCV sample data), cropped
-    around the face and upscaled 2x.
+    around the face found by voxlab's Landmarker (see :mod:`voxlab.face.samples`) and
+    upscaled to 320x320. The held-out faces are :data:`voxlab.face.samples.HELD_OUT`.
+
+    Raises:
+        CheckpointError: opencv-doc is not installed.
     """
-    import cv2
+    from voxlab.face.samples import TRAINING, SampleFaceMissingError, load_face
 
-    from voxlab.av.video import read_image
-
-    path = Path("/usr/share/doc/opencv-doc/examples/data/messi5.jpg")
-    if not path.is_file():
-        raise CheckpointError(f"{path}: missing; run `apt-get install opencv-doc`")
-    im = read_image(path)
-    return [cv2.resize(im[40:200, 165:325], (320, 320), interpolation=cv2.INTER_CUBIC)]
+    try:
+        return [load_face(TRAINING)]
+    except SampleFaceMissingError as exc:
+        raise CheckpointError(str(exc)) from exc
 
 
 def main(argv: list[str] | None = None) -> None:
