@@ -32,7 +32,9 @@ def bar(progress: bool, unit: str = "frame"):
 @face_app.command("swap")
 def swap_command(
     target: Path = typer.Argument(..., help="Video whose face gets replaced."),
-    source: Path = typer.Option(..., "--source", "-s", help="Photo of the face to put in."),
+    source: Path | None = typer.Option(
+        None, "--source", "-s", help="Photo of the face to put in (landmark method)."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output video (.mp4)."),
     face_index: int | None = typer.Option(
         None, "--face-index", help="Which face of the target (0 = largest) when several."
@@ -45,8 +47,19 @@ def swap_command(
     max_frames: int | None = typer.Option(None, help="Stop after this many frames."),
     caption: bool = typer.Option(True, help="Draw the visible 'AI-generated' caption."),
     progress: bool = typer.Option(True, help="Progress bar on a terminal."),
+    method: str = typer.Option(
+        "landmark", help="landmark (warp --source) or learned (autoencoder, see --model)."
+    ),
+    model: Path | None = typer.Option(
+        None, help="Learned model from `voxlab face train-swap` (shipped hopper<->astronaut)."
+    ),
+    to: str = typer.Option("b", help="Learned: the identity the output shows (a or b)."),
 ) -> None:
     """Put the face of --source onto the face in every frame of TARGET (landmark path).
+
+    With --method learned, a DeepFaceLab-style model (shared encoder, one decoder per
+    identity) redraws the target's face as the other identity of the model: --to b when
+    the video shows A. Without --model it uses the shipped hopper <-> astronaut model.
 
     Delaunay warp of the source face, colour transfer, Poisson blending and smoothed
     landmarks; the target's audio is kept; the output carries the AI-generated tag.
@@ -54,6 +67,8 @@ def swap_command(
     Examples:
         voxlab face swap --source me.jpg clip.mp4 -o swapped.mp4
         voxlab face swap -s me.jpg group.mp4 --face-index 1 --blend alpha -o out.mp4
+        voxlab face swap --method learned hopper_clip.mp4 -o as_astronaut.mp4
+        voxlab face swap --method learned --model ab.pt --to a b_clip.mp4 -o as_a.mp4
     """
     from voxlab.av.make import check_output_path, draw_caption
     from voxlab.av.video import probe_video, read_audio_track, read_frames, read_image, write_video
@@ -61,11 +76,24 @@ def swap_command(
     from voxlab.watermark.labels import label_metadata
 
     check_output_path(out)
+    if method not in ("landmark", "learned"):
+        raise VoxlabError(f"--method {method!r}: use landmark or learned")
+    if method == "landmark" and source is None:
+        raise VoxlabError("--source PHOTO is needed by the landmark method (or --method learned)")
     info = probe_video(target)
     if not info.has_video:
         raise VoxlabError(f"{target}: no video stream; give a video to swap into")
-    swapper = FaceSwapper(read_image(source), source_index=source_index, target_index=face_index,
-                          smoothing=smoothing, blend=blend, name=str(source))  # fmt: skip
+    if method == "learned":
+        from voxlab.face.learned import load_swap_model
+        from voxlab.face.learned_swap import LearnedSwapper
+
+        learned = load_swap_model(model)
+        swapper = LearnedSwapper(learned, to=to, target_index=face_index, smoothing=smoothing)
+        source = Path(str(learned.meta.get(to) or f"model identity {to}"))
+    else:
+        swapper = FaceSwapper(read_image(source), source_index=source_index,
+                              target_index=face_index, smoothing=smoothing, blend=blend,
+                              name=str(source))  # fmt: skip
     frames = swapper.swap_frames(read_frames(target, max_frames=max_frames))
     if caption:
         frames = (draw_caption(f) for f in frames)
@@ -81,6 +109,66 @@ def swap_command(
                err=True)  # fmt: skip
     if s.swapped == 0:
         raise VoxlabError(f"{target}: no face found in any frame; nothing was swapped")
+
+
+@face_app.command("train-swap")
+def train_swap_command(
+    a: str = typer.Option(
+        ..., "--a", help="Identity A: hopper, astronaut, messi, a photo or video."
+    ),
+    b: str = typer.Option(..., "--b", help="Identity B (same choices)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model file to write (.pt)."),
+    recipe: Path | None = typer.Option(
+        None, help="Recipe YAML (model sizes, steps); the DEBUG configuration when unset."
+    ),
+    steps: int | None = typer.Option(None, help="Override the recipe's step count."),
+    crops: int = typer.Option(300, help="Training crops per identity."),
+    held_out: int = typer.Option(40, help="Held-out crops per identity (another seed)."),
+    checkpoint_every: int = typer.Option(500, help="Steps between checkpoints (OUT.ckpt)."),
+    resume: bool = typer.Option(False, help="Continue from OUT.ckpt."),
+    half: bool = typer.Option(False, help="Store float16 weights (half the size)."),
+    progress: bool = typer.Option(True, help="Progress bar on a terminal."),
+) -> None:
+    r"""Train a learned face-swap model (shared encoder, decoders for A and B).
+
+    Each identity's crops are aligned faces of its photo with talking-face expressions
+    (open/closed mouth, blinks) and random poses, or of a video's frames. The training
+    state is checkpointed to OUT.ckpt (--resume continues); the model file records the
+    held-out reconstruction L1 before and after training. Use it with
+    `voxlab face swap --method learned --model OUT`.
+
+    Examples:
+        voxlab face train-swap --a hopper --b astronaut \
+            --recipe recipes/face/dfl_cpu64.yaml -o ab.pt
+        voxlab face train-swap --a me.jpg --b you.mp4 --recipe recipes/face/dfl_sae.yaml -o m.pt
+        voxlab face train-swap --a hopper --b astronaut --recipe r.yaml -o ab.pt --resume
+    """
+    import dataclasses
+
+    from voxlab.face.learned import DEBUG, config_from_yaml
+    from voxlab.face.learned_swap import train_swap_run
+
+    cfg = config_from_yaml(recipe) if recipe is not None else DEBUG
+    if steps is not None:
+        cfg = dataclasses.replace(cfg, steps=steps)
+    meta = train_swap_run(
+        a,
+        b,
+        cfg,
+        out,
+        crops=crops,
+        held_out=held_out,
+        resume=resume,
+        checkpoint_every=checkpoint_every,
+        half=half,
+        recipe=str(recipe or "DEBUG"),
+        progress=bar(progress, "step"),
+    )
+    before, after = meta["heldout_l1_before"], meta["heldout_l1_after"]
+    typer.echo(
+        f"{out}: {cfg.steps} steps, final loss {meta['final_loss']:.4f}; held-out L1 "
+        f"A {before['a']:.4f} -> {after['a']:.4f}, B {before['b']:.4f} -> {after['b']:.4f}"
+    )
 
 
 @face_app.command("talk")

@@ -13,9 +13,12 @@ recipe in ``recipes/face/dfl_sae.yaml`` (:func:`config_from_yaml`).
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,6 +62,11 @@ class SwapModelConfig:
             if f.name not in ("lr", "mask_weight", "seed") and v <= 0:
                 raise ConfigError(f"{f.name} must be positive, got {v}")
 
+
+#: The shipped hopper <-> astronaut model (recipe ``recipes/face/dfl_cpu64.yaml``).
+WEIGHTS = Path(__file__).parent / "weights" / "dfl_hopper_astronaut.pt"
+#: Its SHA-256 (checked whenever it is loaded).
+WEIGHTS_SHA256 = ""
 
 #: A few CPU steps at 32 px (the tests' configuration).
 DEBUG = SwapModelConfig(resolution=32, enc_dims=8, ae_dims=32, dec_dims=8, batch_size=4,
@@ -195,6 +203,10 @@ def train_swap_model(
     masks_a: np.ndarray | None = None,
     masks_b: np.ndarray | None = None,
     device: str = "cpu",
+    resume: Mapping[str, Any] | None = None,
+    checkpoint: Callable[[dict[str, Any]], None] | None = None,
+    checkpoint_every: int = 0,
+    progress: Callable | None = None,
 ) -> tuple[DFLAutoencoder, list[float]]:
     """Train the autoencoder on aligned crops of two identities.
 
@@ -206,12 +218,20 @@ def train_swap_model(
             when None.
         masks_b: The same for B.
         device: Torch device.
+        resume: A training state passed to ``checkpoint`` earlier: training goes on from
+            its step with the same model, optimiser and batch-sampler state (the result
+            equals an uninterrupted run).
+        checkpoint: Called with the training state (plain tensors and numbers, for
+            ``torch.save``) every ``checkpoint_every`` steps and after the last step.
+        checkpoint_every: Steps between checkpoints (0 = only at the end).
+        progress: Optional ``wrap(iterable, total)`` progress bar over the steps.
 
     Returns:
-        ``(model, losses)``: the trained model and the loss of each step.
+        ``(model, losses)``: the trained model and the loss of each step (all steps,
+        those before ``resume`` included).
 
     Raises:
-        ConfigError: Crops of the wrong size.
+        ConfigError: Crops of the wrong size, or a resume state of another configuration.
     """
     r = cfg.resolution
     for name, c in (("crops_a", crops_a), ("crops_b", crops_b)):
@@ -225,8 +245,30 @@ def train_swap_model(
     xa, xb = torch.cat([xa, ma.float().to(device)], 1), torch.cat([xb, mb.float().to(device)], 1)
     model = DFLAutoencoder(cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    losses = []
-    for _ in range(cfg.steps):
+    losses: list[float] = []
+    start = 0
+    if resume is not None:
+        saved = dict(resume.get("config") or {})
+        if {**saved, "steps": cfg.steps} != asdict(cfg):
+            raise ConfigError(
+                f"the checkpoint was trained with {saved}, not {asdict(cfg)}; resume with "
+                "the same recipe (only the step count may change) or start afresh"
+            )
+        model.load_state_dict(resume["state_dict"])
+        opt.load_state_dict(resume["optimizer"])
+        gen.set_state(resume["generator"])
+        start, losses = int(resume["step"]), list(resume["losses"])
+
+    def state(step: int) -> dict[str, Any]:
+        # copies: the caller may keep the state while training goes on
+        return {"config": asdict(cfg),
+                "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+                "optimizer": copy.deepcopy(opt.state_dict()), "generator": gen.get_state(),
+                "step": step, "losses": list(losses)}  # fmt: skip
+
+    steps = range(start, cfg.steps)
+    model.train()
+    for step in progress(steps, len(steps)) if progress else steps:
         loss = torch.zeros((), device=device)
         for ident, data in (("a", xa), ("b", xb)):
             b = _batch(data, cfg.batch_size, gen)
@@ -237,30 +279,114 @@ def train_swap_model(
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
-    return model, losses
+        losses.append(float(loss.detach()))
+        done = step + 1
+        if checkpoint and checkpoint_every and done % checkpoint_every == 0 and done < cfg.steps:
+            checkpoint(state(done))
+    if checkpoint:
+        checkpoint(state(cfg.steps))
+    return model.eval(), losses
 
 
-def save_swap_model(model: DFLAutoencoder, path: str | os.PathLike) -> Path:
-    """Save weights + config (``torch.save`` of plain tensors and a dict)."""
+@torch.no_grad()
+def reconstruction_l1(
+    model: DFLAutoencoder, crops: np.ndarray, masks: np.ndarray, identity: str
+) -> float:
+    """Mean absolute error (pixel values in ``[0, 1]``) inside the face masks.
+
+    Args:
+        model: The autoencoder.
+        crops: RGB uint8 crops of one identity. Shape: ``(n, R, R, 3)``.
+        masks: Their face masks. Shape: ``(n, R, R)``.
+        identity: ``"a"`` or ``"b"``: whose decoder reconstructs them.
+    """
+    was = model.training
+    model.eval()
+    x = _to_tensor(crops)
+    m = torch.from_numpy(np.ascontiguousarray(masks)).float()[:, None]
+    err = 0.0
+    for i in range(0, len(x), 64):
+        rgb, _ = model(x[i : i + 64], identity)
+        err += float((torch.abs(rgb - x[i : i + 64]) * m[i : i + 64]).sum())
+    model.train(was)
+    return err / (3.0 * float(m.sum()) + 1e-9)
+
+
+def save_swap_model(
+    model: DFLAutoencoder,
+    path: str | os.PathLike,
+    *,
+    half: bool = False,
+    meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Save weights + config (+ ``meta``: plain strings/numbers) with ``torch.save``.
+
+    Args:
+        model: The model.
+        path: Output file.
+        half: Store float tensors as float16 (half the size; loading restores float32).
+        meta: What made the model (identities, recipe, steps, losses), kept in the file.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": asdict(model.cfg), "state_dict": model.state_dict()}, p)
+    state = {k: v.half() if half and v.is_floating_point() else v
+             for k, v in model.state_dict().items()}  # fmt: skip
+    torch.save({"config": asdict(model.cfg), "state_dict": state, "meta": dict(meta or {})}, p)
     return p
 
 
-def load_swap_model(path: str | os.PathLike) -> DFLAutoencoder:
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_swap_model(
+    path: str | os.PathLike | None = None, *, sha256: str | None = None
+) -> DFLAutoencoder:
     """Load a model written by :func:`save_swap_model` (``weights_only=True``).
 
+    Args:
+        path: The file; the shipped hopper <-> astronaut model (:data:`WEIGHTS`, checked
+            against :data:`WEIGHTS_SHA256`) when None.
+        sha256: Expected SHA-256 of the file (checked before loading) when given.
+
     Raises:
-        CheckpointError: Unreadable or mismatched file.
+        CheckpointError: Missing, corrupt, tampered or mismatched file.
     """
     from voxlab.errors import CheckpointError
 
+    p = Path(path) if path is not None else WEIGHTS
+    if path is None:
+        sha256 = WEIGHTS_SHA256
+    if not p.is_file():
+        hint = (
+            "the shipped weights are missing from this install; reinstall voxlab or make "
+            "them with `voxlab face train-swap --recipe recipes/face/dfl_cpu64.yaml`"
+            if path is None
+            else "train one with `voxlab face train-swap ... -o MODEL.pt`"
+        )
+        raise CheckpointError(f"{p}: no such face-swap model; {hint}")
+    if sha256 is not None and file_sha256(p) != sha256:
+        raise CheckpointError(
+            f"{p}: SHA-256 mismatch (corrupt or replaced file); expected {sha256}. "
+            "Reinstall voxlab or pass your own model with --model"
+        )
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
+        blob = torch.load(p, map_location="cpu", weights_only=True)
         model = DFLAutoencoder(SwapModelConfig(**blob["config"]))
-        model.load_state_dict(blob["state_dict"])
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                               for k, v in blob["state_dict"].items()})  # fmt: skip
     except Exception as exc:
-        raise CheckpointError(f"{path}: not a voxlab face-swap model ({exc})") from exc
+        first = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise CheckpointError(
+            f"{p}: not a voxlab face-swap model ({type(exc).__name__}: {first}); give a file "
+            "written by `voxlab face train-swap`"
+        ) from exc
+    model.meta = dict(blob.get("meta") or {})
     return model.eval()
