@@ -284,7 +284,9 @@ def detect_command(
     if "skipped" in sy:
         typer.echo(f"  synchrony: skipped ({sy['skipped']})")
     else:
-        flag = "FLAGGED (out of sync)" if sy["flagged"] else "in sync"
+        flag = {True: "FLAGGED (out of sync)", False: "in sync"}.get(
+            sy["flagged"], "too short to judge (< 2 s with a face)"
+        )
         typer.echo(f"  synchrony: best lag {sy['lag_s']} s, r={sy['peak']} -> {flag}")
     au = report["audio"]
     if "skipped" not in au:

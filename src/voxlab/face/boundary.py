@@ -74,15 +74,22 @@ def source_variant(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_swap_set(
-    images: list[np.ndarray], n: int, *, seed: int, landmarker=None
+    images: list[np.ndarray],
+    n: int,
+    *,
+    seed: int,
+    landmarker=None,
+    sources: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Aligned crops of ``n`` swapped and ``n`` original posed frames.
 
     Args:
-        images: Face photos (RGB uint8) to pose and swap.
+        images: Face photos (RGB uint8) to pose: the targets (originals).
         n: Pairs to make.
         seed: Seed of poses and variants.
         landmarker: Shared :class:`~voxlab.face.landmarks.Landmarker`.
+        sources: Faces to swap in (a variant of a random one per pair); when None, a
+            variant of the target's own photo (self-swap, as the recipe trains).
 
     Returns:
         ``(crops, labels)``: uint8 ``(m, 64, 64, 3)`` and 1 = swapped, 0 = original.
@@ -103,7 +110,8 @@ def make_swap_set(
             continue
         pts = faces[0].points
         try:
-            swapper = FaceSwapper(source_variant(base, rng), landmarker=lm, smoothing=0.0)
+            src = base if sources is None else sources[int(rng.integers(len(sources)))]
+            swapper = FaceSwapper(source_variant(src, rng), landmarker=lm, smoothing=0.0)
         except Exception:
             continue
         swapped = swapper.swap_points(target, pts)

@@ -166,18 +166,33 @@ def box_of(points: np.ndarray, margin: float = 0.05) -> tuple[int, int, int, int
     return int(x0 - m), int(y0 - m), int(x1 + m), int(y1 + m)
 
 
-class FaceTracker:
-    """Landmarks frame after frame.
+#: Ways :class:`FaceTracker` stabilises landmarks over time.
+STABILISERS = ("flow", "ema", "none")
 
-    Detection runs every ``redetect`` frames, box tracking in
-    between, with exponential smoothing of the points (temporal stabilisation).
+
+class FaceTracker:
+    """Landmarks frame after frame, temporally stabilised.
+
+    Detection runs every ``redetect`` frames, box tracking in between. Stabilisation:
+
+    - ``"flow"``: pyramidal Lucas-Kanade optical flow carries the previous frame's
+      stabilised points into this frame; each point is fused with the fresh detection,
+      the detection's weight growing with its jump from the flow estimate
+      (``d**2 / (d**2 + sigma**2)``, ``sigma`` = ``flow_sigma`` x face width) and set to 1
+      where the flow fails its forward-backward check. A still face keeps the flow's
+      (motionless) points; a moving face follows the flow, which has no lag.
+    - ``"ema"``: exponential smoothing with weight ``smoothing`` (lowered on fast motion).
+    - ``"none"``: the raw detections.
 
     Args:
         landmarker: Detector + predictor; a default one when None.
-        smoothing: Weight of the previous points in ``[0, 1)``; 0 = no smoothing. Fast
+        smoothing: EMA weight of the previous points in ``[0, 1)``; 0 = no smoothing. Fast
             motion (points moving > 3 % of the face size) lowers it automatically.
         redetect: Run the full detector every this many frames.
         face_index: Which face by size (0 = largest) when several are found.
+        stabilise: ``"flow"``, ``"ema"`` or ``"none"``.
+        flow_sigma: Flow mode: detection jump (in face widths) at which flow and detection
+            weigh the same.
     """
 
     def __init__(
@@ -187,18 +202,27 @@ class FaceTracker:
         smoothing: float = 0.5,
         redetect: int = 10,
         face_index: int | None = None,
+        stabilise: str = "ema",
+        flow_sigma: float = 0.02,
     ):
         if not 0.0 <= smoothing < 1.0:
             raise FaceError(f"smoothing {smoothing} must be in [0, 1)")
+        if stabilise not in STABILISERS:
+            raise FaceError(f"stabilise {stabilise!r}: use one of {', '.join(STABILISERS)}")
+        if flow_sigma <= 0:
+            raise FaceError(f"flow_sigma {flow_sigma} must be > 0")
         self.lm = landmarker or Landmarker()
         self.smoothing = smoothing
         self.redetect = max(1, redetect)
         self.face_index = face_index
+        self.stabilise = stabilise
+        self.flow_sigma = flow_sigma
         self.prev: np.ndarray | None = None
+        self.prev_gray: np.ndarray | None = None
         self.count = 0
 
     def update(self, frame: np.ndarray, *, name: str = "frame") -> np.ndarray | None:
-        """Smoothed landmarks of the tracked face in this frame, or None if it was lost.
+        """Stabilised landmarks of the tracked face in this frame, or None if it was lost.
 
         Shape: ``(68, 2)`` float32.
         """
@@ -211,16 +235,40 @@ class FaceTracker:
         if raw is None and self.prev is not None:
             raw = self.lm.points_in(frame, box_of(self.prev))
         self.count += 1
+        gray = None
+        if self.stabilise == "flow":
+            gray = self.lm.cv2.cvtColor(frame, self.lm.cv2.COLOR_RGB2GRAY)
         if raw is None:
-            self.prev = None
+            self.prev = self.prev_gray = None
             return None
-        if self.prev is not None and self.smoothing > 0:
-            size = float(np.ptp(raw[:, 0])) + 1e-6
-            motion = float(np.median(np.linalg.norm(raw - self.prev, axis=1))) / size
-            alpha = self.smoothing if motion < 0.03 else self.smoothing * 0.3
-            raw = alpha * self.prev + (1.0 - alpha) * raw
-        self.prev = raw.astype(np.float32)
+        if self.prev is not None:
+            if self.stabilise == "flow" and self.prev_gray is not None:
+                raw = self._fuse_flow(gray, raw)
+            elif self.stabilise == "ema" and self.smoothing > 0:
+                size = float(np.ptp(raw[:, 0])) + 1e-6
+                motion = float(np.median(np.linalg.norm(raw - self.prev, axis=1))) / size
+                alpha = self.smoothing if motion < 0.03 else self.smoothing * 0.3
+                raw = alpha * self.prev + (1.0 - alpha) * raw
+        self.prev = np.asarray(raw, dtype=np.float32)
+        self.prev_gray = gray
         return self.prev
+
+    def _fuse_flow(self, gray: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        """Fuse the flow-carried previous points with the detection ``raw``."""
+        cv2 = self.lm.cv2
+        lk = dict(winSize=(21, 21), maxLevel=3,
+                  criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))  # fmt: skip
+        p0 = self.prev.reshape(-1, 1, 2)
+        p1, ok1, _ = cv2.calcOpticalFlowPyrLK(self.prev_gray, gray, p0, None, **lk)
+        back, ok2, _ = cv2.calcOpticalFlowPyrLK(gray, self.prev_gray, p1, None, **lk)
+        p1 = p1.reshape(-1, 2)
+        size = float(np.ptp(raw[:, 0])) + 1e-6
+        fb = np.linalg.norm(back.reshape(-1, 2) - self.prev, axis=1)
+        good = (ok1.ravel() == 1) & (ok2.ravel() == 1) & (fb < 0.01 * size + 0.5)
+        jump2 = ((raw - p1) ** 2).sum(axis=1)
+        sigma2 = (self.flow_sigma * size) ** 2
+        w = np.where(good, jump2 / (jump2 + sigma2), 1.0)[:, None]
+        return w * raw + (1.0 - w) * p1
 
 
 #: Canonical positions (fractions of the crop side) of left eye, right eye and mouth centre.

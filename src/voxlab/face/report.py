@@ -181,8 +181,9 @@ def plot_report(report: dict[str, Any], out: str | os.PathLike) -> Path:
         sy = report["synchrony"]
         axes[2].plot(sy["lags_s"], sy["curve"])
         axes[2].axvline(sy["lag_s"], color="r", lw=0.8)
-        axes[2].set(title=f"synchrony: best lag {sy['lag_s']} s, r={sy['peak']}"
-                    + (" FLAGGED" if sy["flagged"] else ""), xlabel="lag (s)")  # fmt: skip
+        verdict = {True: " FLAGGED", False: "", None: " (too short to judge)"}[sy["flagged"]]
+        axes[2].set(title=f"synchrony: best lag {sy['lag_s']} s, r={sy['peak']}{verdict}",
+                    xlabel="lag (s)")  # fmt: skip
     p = Path(out)
     p.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(p, dpi=80)

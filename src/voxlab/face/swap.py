@@ -1,8 +1,9 @@
 """Landmark face swap.
 
 Delaunay warp of a source face onto each target frame, colour
-transfer, Poisson blending (``cv2.seamlessClone``) and temporal stabilisation (smoothed
-landmarks from :class:`~voxlab.face.landmarks.FaceTracker`).
+transfer, Poisson blending (``cv2.seamlessClone``) and temporal stabilisation (landmarks
+from :class:`~voxlab.face.landmarks.FaceTracker`: optical flow fused with detection, or
+exponential smoothing).
 """
 
 from __future__ import annotations
@@ -18,6 +19,20 @@ from voxlab.face.warp import colour_transfer, hull_mask, triangulate, warp_trian
 
 #: Landmarks that bound the swapped region: jaw, brows (the whole face hull).
 _REGION = np.r_[0:68]
+
+
+def _drawable(tris: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Triangles with a non-zero area at ``pts``.
+
+    A collapsed triangle (e.g. the closed lips' points 63 and 65 on the same pixel, as raw
+    dlib landmarks are whole pixels) covers no pixel, and its singular affine map makes
+    ``cv2.warpAffine`` take ~1 s.
+    """
+    a, b, c = pts[tris[:, 0]], pts[tris[:, 1]], pts[tris[:, 2]]
+    area2 = np.abs(
+        (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    )
+    return tris[area2 > 1e-3]
 
 
 @dataclass
@@ -37,7 +52,10 @@ class FaceSwapper:
         landmarker: Shared detector/predictor; a default one when None.
         source_index: Which face of the source image (0 = largest).
         target_index: Which face of the target frames (0 = largest).
-        smoothing: Landmark smoothing weight in ``[0, 1)`` (temporal stabilisation).
+        smoothing: EMA landmark smoothing weight in ``[0, 1)`` (``stabilise="ema"``).
+        stabilise: Temporal stabilisation of the target landmarks: ``"flow"`` (optical
+            flow fused with detection), ``"ema"`` (exponential smoothing) or ``"none"``
+            (see :class:`~voxlab.face.landmarks.FaceTracker`).
         blend: ``"poisson"`` (seamlessClone) or ``"alpha"`` (feathered mask, faster).
         name: Name of the source in error messages.
 
@@ -53,6 +71,7 @@ class FaceSwapper:
         source_index: int | None = None,
         target_index: int | None = None,
         smoothing: float = 0.5,
+        stabilise: str = "ema",
         blend: str = "poisson",
         name: str = "source image",
     ):
@@ -61,7 +80,8 @@ class FaceSwapper:
         self.source = np.ascontiguousarray(source)
         self.src_pts = self.lm.face(source, face_index=source_index, name=name).points
         self.tris = triangulate(self.src_pts)
-        self.tracker = FaceTracker(self.lm, smoothing=smoothing, face_index=target_index)
+        self.tracker = FaceTracker(self.lm, smoothing=smoothing, face_index=target_index,
+                                   stabilise=stabilise)  # fmt: skip
         if blend not in ("poisson", "alpha"):
             raise ValueError(f"blend must be 'poisson' or 'alpha', not {blend!r}")
         self.blend = blend
@@ -86,7 +106,7 @@ class FaceSwapper:
         local = pts - [x0, y0]
         roi = frame[y0:y1, x0:x1]
         warped = roi.copy()
-        warp_triangles(self.source, warped, self.src_pts, local, self.tris)
+        warp_triangles(self.source, warped, self.src_pts, local, _drawable(self.tris, local))
         mask = hull_mask(local[_REGION], roi.shape[:2])
         mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
         warped = colour_transfer(warped, roi, mask)

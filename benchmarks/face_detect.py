@@ -1,0 +1,313 @@
+"""The face detectors on HELD-OUT faces, and landmark stabilisation.
+
+Faces (:mod:`voxlab.face.samples`): the boundary CNN was trained on messi (opencv-doc,
+BSD-3-Clause) only; hopper (matplotlib, public domain US Navy photo) and astronaut
+(scikit-image, public domain NASA photo) are held out.
+
+Sections (``--section``, default all):
+
+- ``boundary``: the shipped blending-boundary CNN's AUC on landmark swaps built from the
+  held-out identities only (hopper/astronaut swapped into posed frames of hopper/astronaut
+  and of each other) against the original posed frames, per pair and pooled, and on messi
+  (its training identity, new poses) for comparison.
+- ``sync``: the synchrony detector on voxlab's own talking faces of the held-out faces
+  (espeak-ng sentences through ``voxlab.av.make``'s mouth track and
+  :class:`~voxlab.face.talk.TalkingFace`; landmarks tracked on the rendered frames as
+  ``voxlab face detect`` does, without the H.264 round trip) with the audio aligned vs
+  shifted by +-0.3 and +-0.5 s, in clips of 1, 2 and 4 s: AUC of the out-of-sync score
+  per shift and length, and how often the verdict is "too short to judge".
+- ``stabilise``: landmark jitter of the tracker with no stabilisation, EMA smoothing and
+  optical flow on a still and on a moving posed 640x480 video (per-frame sensor noise):
+  median frame-to-frame motion (still), median error of the frame-to-frame motion
+  against the known true motion and median error against the true points (moving); and
+  the swap speed at 640x480 per mode (target >= 10 frames/s).
+- ``report``: ``voxlab face detect``'s report on one held-out swap video.
+
+    python benchmarks/face_detect.py [--section boundary|sync|stabilise|report|all]
+        [--pairs 40] [--repeats 3]
+
+Medians; CPU seconds next to wall seconds (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+FPS = 25.0
+PASSAGES = (
+    "Every morning the old harbour wakes slowly. Fishing boats return with the tide, "
+    "gulls circle above the nets, and the market opens before the sun is high.",
+    "Please remember to bring your umbrella tomorrow. The forecast promises heavy rain "
+    "in the afternoon, and the buses may be late because of the roadworks downtown.",
+    "Mathematics is the language in which the book of nature is written. Without it, "
+    "we would wander through a dark labyrinth, unable to measure what we see.",
+)
+SHIFTS = (-0.5, -0.3, 0.3, 0.5)
+LENGTHS = (1.0, 2.0, 4.0)
+
+
+def _faces():
+    from voxlab.face.samples import HELD_OUT, TRAINING, available, load_face
+
+    have = available()
+    missing = [n for n in (TRAINING, *HELD_OUT) if n not in have]
+    if missing:
+        raise SystemExit(f"sample faces missing: {missing} (pip install 'voxlab[face]')")
+    return {n: load_face(n) for n in (TRAINING, *HELD_OUT)}
+
+
+def boundary_section(faces, lm, *, pairs: int, seed: int = 11) -> None:
+    """AUC of the boundary CNN per (source -> target) pair of held-out identities."""
+    from voxlab.face.boundary import auc, load_boundary, make_swap_set, score_crops
+    from voxlab.face.samples import HELD_OUT, TRAINING
+
+    model = load_boundary()
+    t0, c0 = time.perf_counter(), time.process_time()
+    print(f"== boundary CNN (shipped weights, trained on {TRAINING} only); {pairs} pairs each")
+    print(f"{'source -> target':26} {'AUC':>6} {'mean swap':>10} {'mean orig':>10}")
+    pos_all, neg_all = [], []
+    for src, tgt in itertools.product(HELD_OUT, HELD_OUT):
+        x, y = make_swap_set([faces[tgt]], pairs, seed=seed, landmarker=lm, sources=[faces[src]])
+        s = score_crops(model, x)
+        pos, neg = s[y == 1], s[y == 0]
+        pos_all.append(pos)
+        neg_all.append(neg)
+        print(f"{src + ' -> ' + tgt:26} {auc(pos, neg):6.3f} {pos.mean():10.2f} {neg.mean():10.2f}")
+    pos, neg = np.concatenate(pos_all), np.concatenate(neg_all)
+    print(f"{'held-out, pooled':26} {auc(pos, neg):6.3f} {pos.mean():10.2f} {neg.mean():10.2f}")
+    x, y = make_swap_set([faces[TRAINING]], pairs, seed=seed, landmarker=lm)
+    s = score_crops(model, x)
+    print(
+        f"{TRAINING + ' -> ' + TRAINING + ' (training id)':26} "
+        f"{auc(s[y == 1], s[y == 0]):6.3f} {s[y == 1].mean():10.2f} {s[y == 0].mean():10.2f}"
+    )
+    print(f"({time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU)")
+
+
+def _talking_clips(faces, lm):
+    """Per held-out face and passage: (mouth opening per frame, audio at 16 kHz)."""
+    from voxlab.audio.resample import resample
+    from voxlab.av.make import mouth_track
+    from voxlab.face.landmarks import FaceTracker
+    from voxlab.face.samples import HELD_OUT
+    from voxlab.face.sync import mouth_opening
+    from voxlab.face.talk import TalkingFace
+    from voxlab.generation.neural.engines import get_engine
+
+    engine = get_engine("espeak")
+    if engine.missing():
+        raise SystemExit(f"espeak-ng missing: {engine.missing()}")
+    speech = [engine.synthesize(text, seed=0) for text in PASSAGES]
+    clips = []
+    for (k, name), (j, gen) in itertools.product(enumerate(HELD_OUT), enumerate(speech)):
+        track, info = mouth_track(gen, gen.audio, fps=FPS)
+        face = TalkingFace(faces[name], landmarker=lm, seed=10 * k + j)
+        tracker = FaceTracker(lm, smoothing=0.0, redetect=5)
+        op = []
+        for frame in face.frames(track):
+            pts = tracker.update(frame)
+            op.append(mouth_opening(pts) if pts is not None else np.nan)
+        op = np.asarray(op)
+        op = np.where(np.isfinite(op), op, np.nanmean(op))
+        audio = resample(
+            np.asarray(gen.audio, np.float32), orig_sr=gen.sample_rate, target_sr=16_000
+        )
+        clips.append((name, j, op, audio, info["source"]))
+    return clips
+
+
+def sync_section(faces, lm) -> None:
+    """Synchrony AUC: aligned vs shifted audio, per shift and clip length."""
+    from voxlab.face.boundary import auc
+    from voxlab.face.sync import speech_envelope, synchrony
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    clips = _talking_clips(faces, lm)
+    secs = sum(len(c[2]) for c in clips) / FPS
+    print(
+        f"== synchrony on {len(clips)} talking-face clips of the held-out faces "
+        f"({secs:.0f} s of video, mouth from {sorted({c[4] for c in clips})}); "
+        f"made in {time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU"
+    )
+    sr = 16_000
+    margin = max(abs(s) for s in SHIFTS)
+    print(
+        f"{'clip':>5} {'shift':>6} {'n':>4} {'AUC':>6} {'flag rate':>9} {'aligned flag':>12} "
+        f"{'too short':>9}"
+    )
+    for length in LENGTHS:
+        nf = int(round(length * FPS))
+        scores: dict[float, list[float]] = {s: [] for s in (0.0, *SHIFTS)}
+        flags: dict[float, list[bool | None]] = {s: [] for s in (0.0, *SHIFTS)}
+        for _, _, op, audio, _ in clips:
+            start = int(np.ceil(margin * FPS))
+            while start + nf + margin * FPS <= len(op):
+                window = op[start : start + nf]
+                for shift in scores:
+                    # audio late by `shift`: at video time t we hear the audio of t - shift
+                    a0 = int(round((start / FPS - shift) * sr))
+                    seg = audio[a0 : a0 + int(round(length * sr))]
+                    env = speech_envelope(seg, sr, nf, FPS)
+                    res = synchrony(window, env, FPS)
+                    scores[shift].append(res.score)
+                    flags[shift].append(res.flagged)
+                start += nf
+        neg = np.array(scores[0.0])
+        fa = flags[0.0]
+        short0 = sum(f is None for f in fa)
+        for shift in SHIFTS:
+            pos = np.array(scores[shift])
+            f = flags[shift]
+            judged = [v for v in f if v is not None]
+            rate = float(np.mean(judged)) if judged else float("nan")
+            fa_j = [v for v in fa if v is not None]
+            fa_rate = float(np.mean(fa_j)) if fa_j else float("nan")
+            short = sum(v is None for v in f) + short0
+            print(
+                f"{length:4.0f}s {shift:+6.1f} {len(pos):4d} {auc(pos, neg):6.3f} {rate:9.2f} "
+                f"{fa_rate:12.2f} {short:9d}"
+            )
+        pos = np.concatenate([scores[s] for s in SHIFTS])
+        print(f"{length:4.0f}s {'all':>6} {len(pos):4d} {auc(pos, neg):6.3f}")
+    print(f"({time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU)")
+
+
+def _posed_video(face, n: int, *, moving: bool, seed: int = 0):
+    """640x480 frames of the face, still or moving, with sensor noise; and the pose matrices."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    h, w = face.shape[:2]
+    frames, mats = [], []
+    for i in range(n):
+        t = i / FPS if moving else 0.0
+        ang = 6.0 * np.sin(2 * np.pi * 0.4 * t)
+        scale = 1.0 + 0.06 * np.sin(2 * np.pi * 0.3 * t)
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, scale)
+        m[:, 2] += (160 + 25 * np.sin(2 * np.pi * 0.5 * t), 80 + 12 * np.sin(2 * np.pi * 0.35 * t))
+        f = cv2.warpAffine(
+            face, m, (640, 480), borderMode=cv2.BORDER_CONSTANT, borderValue=(40, 40, 40)
+        )
+        noise = rng.normal(0, 4.0, f.shape)
+        frames.append(np.clip(f + noise, 0, 255).astype(np.uint8))
+        mats.append(m)
+    return frames, mats
+
+
+def jitter(points: list[np.ndarray], truth: list[np.ndarray] | None = None) -> dict[str, float]:
+    """Median frame-to-frame motion; with truth, the motion error and the point error."""
+    p = np.stack(points)
+    d = np.diff(p, axis=0)
+    out = {"motion": float(np.median(np.linalg.norm(d, axis=2)))}
+    if truth is not None:
+        t = np.stack(truth)
+        out["motion_err"] = float(np.median(np.linalg.norm(d - np.diff(t, axis=0), axis=2)))
+        out["point_err"] = float(np.median(np.linalg.norm(p - t, axis=2)))
+    return out
+
+
+def stabilise_section(faces, lm, *, repeats: int, frames: int = 60) -> None:
+    """Jitter per stabilisation mode (still, moving) and swap frames/s per mode."""
+    from voxlab.face.boundary import source_variant
+    from voxlab.face.landmarks import FaceTracker
+    from voxlab.face.samples import HELD_OUT
+    from voxlab.face.swap import FaceSwapper
+
+    modes = ("none", "ema", "flow")
+    print(f"== landmark stabilisation, 640x480, {frames} frames, noise sigma 4")
+    print(
+        f"{'face':10} {'video':7} {'mode':5} {'motion px':>9} {'motion err':>10} {'point err':>9}"
+    )
+    for name in HELD_OUT:
+        base = lm.face(faces[name]).points
+        for moving in (False, True):
+            vid, mats = _posed_video(faces[name], frames, moving=moving)
+            truth = [base @ m[:, :2].T + m[:, 2] for m in mats]
+            for mode in modes:
+                tr = FaceTracker(lm, stabilise=mode, smoothing=0.5 if mode == "ema" else 0.0)
+                pts = [tr.update(f) for f in vid]
+                j = jitter(pts, truth)
+                print(
+                    f"{name:10} {'moving' if moving else 'still':7} {mode:5} "
+                    f"{j['motion']:9.2f} {j['motion_err']:10.2f} {j['point_err']:9.2f}"
+                )
+    vid, _ = _posed_video(faces[HELD_OUT[0]], frames, moving=True, seed=1)
+    source = source_variant(faces[HELD_OUT[1]], np.random.default_rng(0))
+    fps = {}
+    for _ in range(repeats):
+        for mode in modes:
+            sw = FaceSwapper(source, landmarker=lm, stabilise=mode)
+            t0 = time.perf_counter()
+            for f in vid:
+                sw.swap_frame(f)
+            fps.setdefault(mode, []).append(frames / (time.perf_counter() - t0))
+    base = statistics.median(fps["none"])
+    for mode in modes:
+        m = statistics.median(fps[mode])
+        print(
+            f"swap {HELD_OUT[1]} -> moving {HELD_OUT[0]}, stabilise {mode:4}: median {m:5.1f} "
+            f"frames/s (x{m / base:.2f} of none); target >= 10 -> "
+            f"{'met' if m >= 10 else 'MISSED'}"
+        )
+
+
+def report_section(faces, lm) -> None:
+    """``voxlab face detect``'s report on one held-out swap (no audio)."""
+    from voxlab.av.video import write_video
+    from voxlab.face.boundary import source_variant
+    from voxlab.face.report import analyse_video
+    from voxlab.face.samples import HELD_OUT
+    from voxlab.face.swap import FaceSwapper
+
+    tmp = Path(tempfile.mkdtemp())
+    vid, _ = _posed_video(faces[HELD_OUT[0]], 50, moving=True, seed=2)
+    src = source_variant(faces[HELD_OUT[1]], np.random.default_rng(1))
+    sw = FaceSwapper(src, landmarker=lm)
+    write_video(tmp / "orig.mp4", iter(vid), fps=FPS)
+    write_video(tmp / "swap.mp4", sw.swap_frames(vid), fps=FPS)
+    print(f"== voxlab face detect on a {HELD_OUT[1]} -> {HELD_OUT[0]} swap (50 frames, H.264)")
+    for label in ("orig", "swap"):
+        r = analyse_video(tmp / f"{label}.mp4")
+        b = r["boundary"]
+        segs = [s["boundary"] for s in b["per_segment"]]
+        print(
+            f"{label}: faces {r['faces_found']}/{r['frames']}, boundary mean {b['mean']}, "
+            f"per-second {segs}"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument(
+        "--section", default="all", choices=["all", "boundary", "sync", "stabilise", "report"]
+    )
+    ap.add_argument("--pairs", type=int, default=40, help="swap/original pairs per identity pair")
+    ap.add_argument("--repeats", type=int, default=3, help="swap-speed repeats")
+    args = ap.parse_args()
+    import torch
+
+    from voxlab.face.landmarks import Landmarker
+
+    torch.set_num_threads(1)
+    faces = _faces()
+    lm = Landmarker()
+    run = args.section
+    if run in ("all", "boundary"):
+        boundary_section(faces, lm, pairs=args.pairs)
+    if run in ("all", "sync"):
+        sync_section(faces, lm)
+    if run in ("all", "stabilise"):
+        stabilise_section(faces, lm, repeats=args.repeats)
+    if run in ("all", "report"):
+        report_section(faces, lm)
+
+
+if __name__ == "__main__":
+    main()
