@@ -42,7 +42,12 @@ def swap_command(
     source_index: int | None = typer.Option(
         None, "--source-index", help="Which face of the source photo (0 = largest)."
     ),
-    smoothing: float = typer.Option(0.5, help="Landmark smoothing in [0, 1) (stabilisation)."),
+    smoothing: float = typer.Option(0.5, help="EMA weight in [0, 1) for --stabilise ema."),
+    stabilise: str = typer.Option(
+        "flow",
+        help="Landmark stabilisation: flow (optical flow fused with detection: a still face "
+        "stays still, a moving one does not lag), ema (exponential smoothing) or none.",
+    ),
     blend: str = typer.Option("poisson", help="poisson (seamlessClone) or alpha (faster)."),
     max_frames: int | None = typer.Option(None, help="Stop after this many frames."),
     caption: bool = typer.Option(True, help="Draw the visible 'AI-generated' caption."),
@@ -61,12 +66,14 @@ def swap_command(
     identity) redraws the target's face as the other identity of the model: --to b when
     the video shows A. Without --model it uses the shipped hopper <-> astronaut model.
 
-    Delaunay warp of the source face, colour transfer, Poisson blending and smoothed
-    landmarks; the target's audio is kept; the output carries the AI-generated tag.
+    Delaunay warp of the source face, colour transfer, Poisson blending and landmarks
+    stabilised by optical flow (--stabilise); the target's audio is kept; the output
+    carries the AI-generated tag.
 
     Examples:
         voxlab face swap --source me.jpg clip.mp4 -o swapped.mp4
         voxlab face swap -s me.jpg group.mp4 --face-index 1 --blend alpha -o out.mp4
+        voxlab face swap -s me.jpg clip.mp4 --stabilise ema --smoothing 0.7 -o out.mp4
         voxlab face swap --method learned hopper_clip.mp4 -o as_astronaut.mp4
         voxlab face swap --method learned --model ab.pt --to a b_clip.mp4 -o as_a.mp4
     """
@@ -78,6 +85,8 @@ def swap_command(
     check_output_path(out)
     if method not in ("landmark", "learned"):
         raise VoxlabError(f"--method {method!r}: use landmark or learned")
+    if stabilise not in ("flow", "ema", "none"):
+        raise VoxlabError(f"--stabilise {stabilise!r}: use flow, ema or none")
     if method == "landmark" and source is None:
         raise VoxlabError("--source PHOTO is needed by the landmark method (or --method learned)")
     info = probe_video(target)
@@ -93,7 +102,8 @@ def swap_command(
     else:
         swapper = FaceSwapper(read_image(source), source_index=source_index,
                               target_index=face_index, smoothing=smoothing, blend=blend,
-                              name=str(source))  # fmt: skip
+                              stabilise=stabilise, name=str(source))  # fmt: skip
+    swapper.tracker.stabilise = stabilise  # the learned swapper's tracker too
     frames = swapper.swap_frames(read_frames(target, max_frames=max_frames))
     if caption:
         frames = (draw_caption(f) for f in frames)

@@ -62,7 +62,8 @@ def analyse_video(
         if weights is not None:
             raise
         model, missing = None, str(exc)  # the other detectors still run
-    tracker = FaceTracker(smoothing=0.0, redetect=5, face_index=face_index)
+    # raw per-frame landmarks: the detectors judge each frame as it is
+    tracker = FaceTracker(smoothing=0.0, redetect=5, face_index=face_index, stabilise="none")
     frames: Iterable[np.ndarray] = read_frames(path, max_frames=max_frames)
     if progress is not None:
         frames = progress(frames, min(info.frames or 0, max_frames or 10**9))

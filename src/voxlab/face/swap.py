@@ -71,7 +71,7 @@ class FaceSwapper:
         source_index: int | None = None,
         target_index: int | None = None,
         smoothing: float = 0.5,
-        stabilise: str = "ema",
+        stabilise: str = "flow",
         blend: str = "poisson",
         name: str = "source image",
     ):

@@ -67,7 +67,7 @@ def test_tracker_smoothing_damps_jitter(face_photo, landmarker):
     rng = np.random.default_rng(0)
 
     def jitter_track(smoothing):
-        tr = FaceTracker(landmarker, smoothing=smoothing, redetect=1)
+        tr = FaceTracker(landmarker, smoothing=smoothing, redetect=1, stabilise="ema")
         out = []
         for _ in range(6):
             noisy = np.clip(face_photo + rng.normal(0, 12, face_photo.shape), 0, 255)
