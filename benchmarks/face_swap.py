@@ -5,6 +5,10 @@ into 640x480 frames. Baseline in the same process: decoding-free "pass-through" 
 only (landmarks, no warp/blend), so the ratio shows what the swap itself costs.
 
     python benchmarks/face_swap.py [--frames 60] [--repeats 3] [--blend poisson|alpha]
+        [--stabilise flow|ema|none]
+
+Jitter of the stabilisation modes and their swap speed on held-out faces:
+``python benchmarks/face_detect.py --section stabilise``.
 
 The machine is shared: run it on an idle machine for the real figure.
 """
@@ -23,6 +27,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--blend", default="poisson")
+    ap.add_argument("--stabilise", default="flow", choices=["flow", "ema", "none"])
     args = ap.parse_args()
     import cv2
 
@@ -42,19 +47,20 @@ def main() -> None:
     source = source_variant(face, rng)
     swap_t, track_t = [], []
     for _ in range(args.repeats):
-        tr = FaceTracker(lm)
+        tr = FaceTracker(lm, stabilise=args.stabilise)
         t0 = time.perf_counter()
         for f in frames:
             tr.update(f)
         track_t.append(time.perf_counter() - t0)
-        sw = FaceSwapper(source, landmarker=lm, blend=args.blend)
+        sw = FaceSwapper(source, landmarker=lm, blend=args.blend, stabilise=args.stabilise)
         t0 = time.perf_counter()
         for f in frames:
             sw.swap_frame(f)
         swap_t.append(time.perf_counter() - t0)
     fps = args.frames / statistics.median(swap_t)
     base = args.frames / statistics.median(track_t)
-    print(f"cv2 threads {cv2.getNumThreads()}; frames 640x480 x {args.frames}; blend {args.blend}")
+    print(f"cv2 threads {cv2.getNumThreads()}; frames 640x480 x {args.frames}; blend {args.blend}; "
+          f"stabilise {args.stabilise}")  # fmt: skip
     print(f"tracking only (baseline): median {base:.1f} frames/s")
     print(f"swap (track + warp + colour + blend): median {fps:.1f} frames/s "
           f"(ratio swap/baseline {fps / base:.2f}); target >= 10 -> "
