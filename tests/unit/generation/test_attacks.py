@@ -79,12 +79,19 @@ def _one_voice_per_kokoro_family() -> list[str]:
     return keep
 
 
+_FIRST_KOKORO = next(a for a in sorted(ATTACKS) if ATTACKS[a].name.startswith("kokoro-"))
+
+
 @pytest.mark.parametrize("attack_id", _one_voice_per_kokoro_family())
 def test_every_attack_is_deterministic_and_labelled(inputs, attack_id):
     source, target = inputs
     first = _run(attack_id, source, target, seed=11)
-    second = _run(attack_id, source, target, seed=11)
-    np.testing.assert_array_equal(first.audio, second.audio)
+    kokoro = ATTACKS[attack_id].name.startswith("kokoro-")
+    # Kokoro voices share one wrapper; its determinism is checked on the first family (the
+    # engine's own in test_kokoro_engine.py), the others are only synthesised once.
+    if not kokoro or attack_id == _FIRST_KOKORO:
+        second = _run(attack_id, source, target, seed=11)
+        np.testing.assert_array_equal(first.audio, second.audio)
     assert first.system == attack_id and first.params["attack"] == attack_id
     assert first.sample_rate == 16_000 and first.audio.dtype == np.float32
     assert 0.01 < np.abs(first.audio).max() <= 0.95 + 1e-6
