@@ -222,6 +222,7 @@ class FaceTracker:
         self.flow_sigma = flow_sigma
         self.prev: np.ndarray | None = None
         self.prev_gray: np.ndarray | None = None
+        self.prev_shape: tuple[int, ...] = ()
         self.count = 0
 
     def update(self, frame: np.ndarray, *, name: str = "frame") -> np.ndarray | None:
@@ -229,6 +230,9 @@ class FaceTracker:
 
         Shape: ``(68, 2)`` float32.
         """
+        if self.prev is not None and self.prev_shape != frame.shape[:2]:
+            self.prev = self.prev_gray = None  # another frame size: start afresh
+        self.prev_shape = frame.shape[:2]
         raw = None
         if self.prev is None or self.count % self.redetect == 0:
             faces = self.lm.faces(frame)

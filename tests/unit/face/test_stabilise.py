@@ -51,6 +51,19 @@ def test_flow_follows_a_moving_face_without_the_ema_lag(face_photo, landmarker):
     assert err["flow"] < err["ema"], err
 
 
+def test_flow_restarts_when_the_frame_size_changes(face_photo, landmarker):
+    import cv2
+
+    from voxlab.face.landmarks import FaceTracker
+
+    tr = FaceTracker(landmarker)
+    assert tr.update(face_photo) is not None
+    big = cv2.resize(face_photo, (400, 400))
+    pts = tr.update(big)  # no optical flow between frames of different sizes: detect again
+    fresh = landmarker.face(big).points
+    assert np.median(np.linalg.norm(pts - fresh, axis=1)) < 1.0
+
+
 def test_unknown_stabiliser_is_a_clear_error(landmarker):
     from voxlab.face.landmarks import FaceTracker
 
