@@ -14,12 +14,12 @@ Sections (``--section``, default all):
   0.32-0.66 on 20 pairs per identity pair: one training identity does not generalise, so
   the shipped weights were kept.)
 - ``sync``: the synchrony detector on voxlab's own talking faces of the held-out faces
-  (espeak-ng sentences through ``voxlab.av.make``'s mouth track and
-  :class:`~voxlab.face.talk.TalkingFace`; landmarks tracked on the rendered frames as
-  ``voxlab face detect`` does, without the H.264 round trip) with the audio aligned vs
-  shifted by +-0.3 and +-0.5 s, in clips of 1, 2 and 4 s: AUC of the out-of-sync score
-  per shift and length, the flag rates of the verdict, and which clips get the verdict
-  "too short to judge".
+  (espeak-ng or, with ``--engine piper``, Piper sentences through ``voxlab.av.make``'s
+  mouth track and :class:`~voxlab.face.talk.TalkingFace`; landmarks tracked on the
+  rendered frames as ``voxlab face detect`` does, without the H.264 round trip) with the
+  audio aligned vs shifted by +-0.3 and +-0.5 s, in clips of 1, 2 and 4 s: AUC of the
+  out-of-sync score per shift and length, the flag rates of the verdict, and which clips
+  get the verdict "too short to judge".
 - ``stabilise``: landmark jitter of the tracker with no stabilisation, EMA smoothing and
   optical flow on a still and on a moving posed 640x480 video (per-frame sensor noise):
   median frame-to-frame motion (still), median error of the frame-to-frame motion
@@ -28,7 +28,7 @@ Sections (``--section``, default all):
 - ``report``: ``voxlab face detect``'s report on one held-out swap video.
 
     python benchmarks/face_detect.py [--section boundary|sync|stabilise|report|all]
-        [--pairs 40] [--repeats 3]
+        [--pairs 40] [--repeats 3] [--engine espeak|piper]
 
 Medians; CPU seconds next to wall seconds (the machine is shared).
 """
@@ -95,7 +95,7 @@ def boundary_section(faces, lm, *, pairs: int, seed: int = 11) -> None:
     print(f"({time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU)")
 
 
-def _talking_clips(faces, lm):
+def _talking_clips(faces, lm, engine_name: str = "espeak"):
     """Per held-out face and passage: (mouth opening per frame, audio at 16 kHz)."""
     from voxlab.audio.resample import resample
     from voxlab.av.make import mouth_track
@@ -105,9 +105,9 @@ def _talking_clips(faces, lm):
     from voxlab.face.talk import TalkingFace
     from voxlab.generation.neural.engines import get_engine
 
-    engine = get_engine("espeak")
+    engine = get_engine(engine_name)
     if engine.missing():
-        raise SystemExit(f"espeak-ng missing: {engine.missing()}")
+        raise SystemExit(f"TTS engine {engine_name} missing: {engine.missing()}")
     speech = [engine.synthesize(text, seed=0) for text in PASSAGES]
     clips = []
     for (k, name), (j, gen) in itertools.product(enumerate(HELD_OUT), enumerate(speech)):
@@ -127,16 +127,16 @@ def _talking_clips(faces, lm):
     return clips
 
 
-def sync_section(faces, lm) -> None:
+def sync_section(faces, lm, *, engine: str = "espeak") -> None:
     """Synchrony AUC: aligned vs shifted audio, per shift and clip length."""
     from voxlab.face.boundary import auc
     from voxlab.face.sync import speech_envelope, synchrony
 
     t0, c0 = time.perf_counter(), time.process_time()
-    clips = _talking_clips(faces, lm)
+    clips = _talking_clips(faces, lm, engine)
     secs = sum(len(c[2]) for c in clips) / FPS
     print(
-        f"== synchrony on {len(clips)} talking-face clips of the held-out faces "
+        f"== synchrony on {len(clips)} {engine} talking-face clips of the held-out faces "
         f"({secs:.0f} s of video, mouth from {sorted({c[4] for c in clips})}); "
         f"made in {time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU"
     )
@@ -296,6 +296,7 @@ def main() -> None:
     )
     ap.add_argument("--pairs", type=int, default=40, help="swap/original pairs per identity pair")
     ap.add_argument("--repeats", type=int, default=3, help="swap-speed repeats")
+    ap.add_argument("--engine", default="espeak", help="TTS engine of the talking faces")
     args = ap.parse_args()
     import torch
 
@@ -308,7 +309,7 @@ def main() -> None:
     if run in ("all", "boundary"):
         boundary_section(faces, lm, pairs=args.pairs)
     if run in ("all", "sync"):
-        sync_section(faces, lm)
+        sync_section(faces, lm, engine=args.engine)
     if run in ("all", "stabilise"):
         stabilise_section(faces, lm, repeats=args.repeats)
     if run in ("all", "report"):
