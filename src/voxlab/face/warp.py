@@ -10,6 +10,9 @@ import numpy as np
 
 from voxlab.face.errors import need_cv2
 
+#: Triangles with twice their area (px^2) at or below this are not drawn.
+_MIN_AREA2 = 1e-3
+
 
 def triangulate(points: np.ndarray) -> np.ndarray:
     """Delaunay triangles over points, as vertex indices.
@@ -23,6 +26,24 @@ def triangulate(points: np.ndarray) -> np.ndarray:
     from scipy.spatial import Delaunay
 
     return Delaunay(np.asarray(points, dtype=np.float64)).simplices.astype(np.int32)
+
+
+def triangle_area2(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Twice the area of each triangle at ``points``.
+
+    Args:
+        points: Shape: ``(n, 2)``.
+        triangles: Vertex indices. Shape: ``(t, 3)``.
+
+    Returns:
+        float64. Shape: ``(t,)``.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    tri = np.asarray(triangles, dtype=np.int64).reshape(-1, 3)
+    a, b, c = p[tri[:, 0]], p[tri[:, 1]], p[tri[:, 2]]
+    return np.abs(
+        (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    )
 
 
 def warp_triangles(
@@ -47,10 +68,17 @@ def warp_triangles(
 
     Returns:
         ``dst``.
+
+    Triangles of (near) zero area at ``dst_pts`` are skipped: they cover no pixel, and the
+    inverse of their singular affine map sends ``cv2.warpAffine`` to coordinates ~1e16,
+    which ``BORDER_REFLECT_101`` folds back one period at a time (seconds to minutes per
+    triangle). Collapsed triangles are common: closed lips put raw dlib points 63 and 65
+    on the same pixel.
     """
     cv2 = need_cv2()
     H, W = dst.shape[:2]
-    for tri in triangles:
+    triangles = np.asarray(triangles).reshape(-1, 3)
+    for tri in triangles[triangle_area2(dst_pts, triangles) > _MIN_AREA2]:
         s = src_pts[tri].astype(np.float32)
         d = dst_pts[tri].astype(np.float32)
         if only_moved is not None and np.abs(s - d).max() < only_moved:
