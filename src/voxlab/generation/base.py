@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from voxlab.errors import AudioError
+from voxlab.threads import one_blas_thread  # noqa: F401 - re-exported for generators
 
 #: Peak level generated audio is scaled to when it would clip.
 PEAK_LIMIT = 0.95
@@ -75,19 +76,6 @@ def finish_audio(audio: np.ndarray, *, name: str = "generated audio") -> np.ndar
     if peak > PEAK_LIMIT:
         out = out * (PEAK_LIMIT / peak)
     return out.astype(np.float32)
-
-
-def one_blas_thread():
-    """Context in which BLAS (numpy's matrix products) runs on one thread.
-
-    Multi-threaded BLAS may split the sums of a matrix product differently for different
-    thread counts, which changes the last bits of e.g. EM training; one thread keeps
-    generation bit-identical whatever the machine, the thread settings or the number of
-    corpus workers (and avoids thread thrashing on busy machines).
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def derive_seed(*parts: object) -> int:

@@ -56,6 +56,7 @@ import numpy as np
 
 from voxlab.audio.resample import resample
 from voxlab.errors import AudioError, ConfigError
+from voxlab.threads import on_one_blas_thread
 from voxlab.watermark.cells import (
     A_HOP,
     band_energy,
@@ -289,6 +290,7 @@ def _candidates(rates: tuple[float, ...]) -> list[tuple[float, str]]:
     return out
 
 
+@on_one_blas_thread
 def detect(
     audio: np.ndarray,
     sr: int,

@@ -32,6 +32,7 @@ import numpy as np
 
 from voxlab.audio.resample import resample
 from voxlab.errors import AudioError, ConfigError
+from voxlab.threads import on_one_blas_thread
 from voxlab.watermark.cells import chip_residuals
 from voxlab.watermark.coding import FORMATS, PAYLOAD_BITS, encode_payload
 from voxlab.watermark.keys import WatermarkKey, as_key
@@ -140,6 +141,7 @@ def _band_energy(power: np.ndarray) -> np.ndarray:
     return power @ onehot
 
 
+@on_one_blas_thread
 def watermark_signal(
     x: np.ndarray,
     pattern: Pattern,
@@ -184,6 +186,7 @@ def watermark_signal(
     return out
 
 
+@on_one_blas_thread
 def embed(
     audio: np.ndarray,
     sr: int,
