@@ -5,8 +5,8 @@ watermark (:func:`voxlab.watermark.provenance.label_generated`), the AI-generate
 container metadata (``comment``, readable by ``ffprobe``) and, unless switched off, a
 visible "AI-generated" caption. A YAML file (:class:`PipelineConfig`) can describe a run; the
 run folder next to the output records the resolved config and the provenance. The mouth
-follows the TTS engine's phoneme timings when it has them (Piper, VITS), else the audio;
-the provenance says which (``"mouth": {"source": "phonemes" | "audio"}``).
+follows the TTS engine's phoneme timings when it has them (Piper, VITS, espeak-ng), else
+the audio; the provenance says which (``"mouth": {"source": "phonemes" | "audio"}``).
 """
 
 from __future__ import annotations
@@ -139,11 +139,11 @@ def speak(config: PipelineConfig):
 def mouth_track(gen, audio: np.ndarray, *, fps: float):
     """The talking face's mouth track and where it came from.
 
-    The TTS engine's phoneme timings (``gen.params["phonemes"]``, from Piper/VITS) drive
-    the mouth when they exist and still fit the audio: voice conversion that keeps the
-    timing (RVC does: frame-synchronous) leaves them valid; a length change of more than
-    one video frame or 2 % means they no longer apply. Otherwise the mouth follows the
-    audio envelope and spectrum (:func:`~voxlab.face.talk.mouth_from_audio`).
+    The TTS engine's phoneme timings (``gen.params["phonemes"]``, from Piper, VITS or
+    espeak-ng) drive the mouth when they exist and still fit the audio: voice conversion
+    that keeps the timing (RVC does: frame-synchronous) leaves them valid; a length change
+    of more than one video frame or 2 % means they no longer apply. Otherwise the mouth
+    follows the audio envelope and spectrum (:func:`~voxlab.face.talk.mouth_from_audio`).
 
     Args:
         gen: The speech (:class:`~voxlab.generation.base.Generated`).

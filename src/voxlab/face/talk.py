@@ -3,7 +3,7 @@
 Mouth shapes come from the audio: per video frame, the opening is the speech-band
 envelope (300-3000 Hz RMS, loudness-normalised, attack/release smoothed) and the lip
 spread is the spectral centroid (bright /i/, /s/ -> wide; dark /o/, /u/ -> rounded).
-When phoneme timings are known (the Piper/VITS engines record them in
+When phoneme timings are known (the Piper, VITS and espeak-ng engines record them in
 ``Generated.params["phonemes"]``), :func:`visemes_from_phonemes` turns them into the same
 two curves through the viseme table of :mod:`voxlab.face.visemes`. Both drive
 displacements of the lower lip, the jaw and the lip corners, applied with a
