@@ -136,7 +136,9 @@ def train_swap_command(
     held_out: int = typer.Option(40, help="Held-out crops per identity (another seed)."),
     checkpoint_every: int = typer.Option(500, help="Steps between checkpoints (OUT.ckpt)."),
     resume: bool = typer.Option(False, help="Continue from OUT.ckpt."),
-    half: bool = typer.Option(False, help="Store float16 weights (half the size)."),
+    precision: str = typer.Option(
+        "float32", help="Stored weights: float32, float16 (1/2 size) or int8 (1/4 size)."
+    ),
     progress: bool = typer.Option(True, help="Progress bar on a terminal."),
 ) -> None:
     r"""Train a learned face-swap model (shared encoder, decoders for A and B).
@@ -170,7 +172,7 @@ def train_swap_command(
         held_out=held_out,
         resume=resume,
         checkpoint_every=checkpoint_every,
-        half=half,
+        precision=precision,
         recipe=str(recipe or "DEBUG"),
         progress=bar(progress, "step"),
     )

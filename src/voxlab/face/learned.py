@@ -66,7 +66,7 @@ class SwapModelConfig:
 #: The shipped hopper <-> astronaut model (recipe ``recipes/face/dfl_cpu64.yaml``).
 WEIGHTS = Path(__file__).parent / "weights" / "dfl_hopper_astronaut.pt"
 #: Its SHA-256 (checked whenever it is loaded).
-WEIGHTS_SHA256 = ""
+WEIGHTS_SHA256 = "05d0d3c8ebdc3ceaa727507d5e08b0e3ae6425f9f6e81e56d27ebd4e4070cd27"
 
 #: A few CPU steps at 32 px (the tests' configuration).
 DEBUG = SwapModelConfig(resolution=32, enc_dims=8, ae_dims=32, dec_dims=8, batch_size=4,
@@ -312,11 +312,41 @@ def reconstruction_l1(
     return err / (3.0 * float(m.sum()) + 1e-9)
 
 
+#: Storage precisions of :func:`save_swap_model`.
+PRECISIONS = ("float32", "float16", "int8")
+
+
+def _pack(state: Mapping[str, torch.Tensor], precision: str) -> dict[str, torch.Tensor]:
+    """Float tensors as float16, or weight matrices/kernels as int8 with per-row scales."""
+    out: dict[str, torch.Tensor] = {}
+    for k, v in state.items():
+        if not v.is_floating_point() or precision == "float32":
+            out[k] = v
+        elif precision == "int8" and v.ndim >= 2:
+            scale = v.abs().amax(dim=tuple(range(1, v.ndim)), keepdim=True).clamp_min(1e-12) / 127
+            out[k] = torch.round(v / scale).to(torch.int8)
+            out[k + ":scale"] = scale.float()
+        else:
+            out[k] = v.half()
+    return out
+
+
+def _unpack(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out = {}
+    for k, v in state.items():
+        if k.endswith(":scale"):
+            continue
+        scale = state.get(k + ":scale")
+        out[k] = v.float() * scale if scale is not None else (v.float() if v.is_floating_point()
+                                                               else v)  # fmt: skip
+    return out
+
+
 def save_swap_model(
     model: DFLAutoencoder,
     path: str | os.PathLike,
     *,
-    half: bool = False,
+    precision: str = "float32",
     meta: Mapping[str, Any] | None = None,
 ) -> Path:
     """Save weights + config (+ ``meta``: plain strings/numbers) with ``torch.save``.
@@ -324,14 +354,21 @@ def save_swap_model(
     Args:
         model: The model.
         path: Output file.
-        half: Store float tensors as float16 (half the size; loading restores float32).
+        precision: ``float32``; ``float16`` (half the size); or ``int8`` (a quarter:
+            weight matrices and kernels as int8 with one float scale per output row,
+            biases float16). Loading restores float32 either way.
         meta: What made the model (identities, recipe, steps, losses), kept in the file.
+
+    Raises:
+        ConfigError: Unknown precision.
     """
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.half() if half and v.is_floating_point() else v
-             for k, v in model.state_dict().items()}  # fmt: skip
-    torch.save({"config": asdict(model.cfg), "state_dict": state, "meta": dict(meta or {})}, p)
+    state = _pack(model.state_dict(), precision)
+    meta = {**dict(meta or {}), "precision": precision}
+    torch.save({"config": asdict(model.cfg), "state_dict": state, "meta": meta}, p)
     return p
 
 
@@ -380,8 +417,7 @@ def load_swap_model(
     try:
         blob = torch.load(p, map_location="cpu", weights_only=True)
         model = DFLAutoencoder(SwapModelConfig(**blob["config"]))
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                               for k, v in blob["state_dict"].items()})  # fmt: skip
+        model.load_state_dict(_unpack(blob["state_dict"]))
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:160]
         raise CheckpointError(

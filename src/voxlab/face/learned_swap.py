@@ -274,7 +274,7 @@ def train_swap_run(
     held_out: int = 40,
     resume: bool = False,
     checkpoint_every: int = 500,
-    half: bool = False,
+    precision: str = "float32",
     recipe: str | None = None,
     progress=None,
 ) -> dict:
@@ -347,5 +347,5 @@ def train_swap_run(
         "cpu_s_data": round(data_cpu, 1),
         "cpu_s_train_this_run": round(time.process_time() - t1, 1),
     }  # fmt: skip
-    save_swap_model(model, out, half=half, meta=meta)
+    save_swap_model(model, out, precision=precision, meta=meta)
     return meta

@@ -176,3 +176,60 @@ def test_bad_models_get_clear_errors(tmp_path, capsys):
     assert "junk.pt" in capsys.readouterr().err
     assert run(["face", "swap", str(clip), "-o", str(tmp_path / "o.mp4")]) == 2
     assert "--source" in capsys.readouterr().err
+
+
+def test_shipped_model_matches_its_checksum_and_swaps_identity(faces, landmarker):
+    """The shipped hopper <-> astronaut model: sha256-checked, small, and a real swap.
+
+    On held-out crops (seed 1) each decoder reconstructs its own identity closely, and the
+    other decoder's output lies nearer the other identity's mean face than the input's.
+    """
+    import torch
+
+    from voxlab.face.learned import WEIGHTS, file_sha256, load_swap_model
+    from voxlab.face.learned_swap import identity_crops
+
+    if not WEIGHTS.is_file():
+        pytest.skip("shipped learned-swap weights not built (see recipes/face/dfl_cpu64.yaml)")
+    assert WEIGHTS.stat().st_size < 2_500_000
+    model = load_swap_model()
+    assert file_sha256(WEIGHTS) and model.meta["a"] == "hopper"
+    r = model.cfg.resolution
+    ca, ma = identity_crops("hopper", 6, size=r, seed=1, landmarker=landmarker)
+    cb, mb = identity_crops("astronaut", 6, size=r, seed=1, landmarker=landmarker)
+
+    def t(c):
+        return torch.from_numpy(c).permute(0, 3, 1, 2).float() / 255
+
+    with torch.no_grad():
+        a2b, b2a = model(t(ca), "b")[0], model(t(cb), "a")[0]
+    mean_a, mean_b = t(ca).mean(0), t(cb).mean(0)
+    m = torch.from_numpy(ma * mb)[:, None]  # where both masks are face
+
+    def dist(x, ref):
+        return float((torch.abs(x - ref) * m).sum() / m.sum())
+
+    assert dist(a2b, mean_b) < dist(a2b, mean_a)
+    assert dist(b2a, mean_a) < dist(b2a, mean_b)
+
+
+def test_int8_and_float16_files_are_smaller_and_close(tmp_path):
+    import torch
+
+    from voxlab.errors import ConfigError
+    from voxlab.face.learned import DEBUG, DFLAutoencoder, load_swap_model, save_swap_model
+
+    torch.manual_seed(0)
+    model = DFLAutoencoder(DEBUG).eval()
+    x = torch.rand(2, 3, 32, 32)
+    ref = model.swap(x)[0]
+    sizes = {}
+    for prec, tol in (("float32", 0.0), ("float16", 2e-3), ("int8", 2e-2)):
+        path = save_swap_model(model, tmp_path / f"{prec}.pt", precision=prec)
+        sizes[prec] = path.stat().st_size
+        again = load_swap_model(path)
+        assert again.meta["precision"] == prec
+        torch.testing.assert_close(again.swap(x)[0], ref, atol=tol, rtol=0)
+    assert sizes["int8"] < 0.6 * sizes["float16"] < 0.6 * sizes["float32"]
+    with pytest.raises(ConfigError, match="precision"):
+        save_swap_model(model, tmp_path / "x.pt", precision="int4")
