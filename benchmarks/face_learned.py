@@ -5,8 +5,9 @@ Model: the shipped ``dfl_hopper_astronaut.pt`` (or ``--model``).
 
 1. Speed at 640x480: A's face posed into 640x480 frames, swapped to B by the learned path
    and, in the same run, by the landmark path (B's photo as source): medians of
-   ``--repeats`` passes, frames/s and the ratio learned/landmark. Torch and OpenCV use
-   ``--threads`` threads.
+   ``--repeats`` passes, frames/s and the ratio learned/landmark. OpenCV uses
+   ``--threads`` threads; the learned swapper decodes on 1 torch thread (its default: the
+   64-px model gains nothing from threads and loses a lot to hand-offs on a busy machine).
 2. Reconstruction L1 (pixel values in [0, 1], inside the face mask) on held-out crops
    (seed 1: other expressions and poses than training's seed 0), untrained vs trained.
 3. Does the blending-boundary CNN (trained on landmark swaps of messi only) catch learned
