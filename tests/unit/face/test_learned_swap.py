@@ -51,6 +51,22 @@ def test_identity_crops_vary_in_expression_and_pose(faces, landmarker):
     assert np.array_equal(crops, again)
 
 
+def test_identity_crops_from_a_video(faces, landmarker, tmp_path):
+    from voxlab.av.video import write_video
+    from voxlab.face.boundary import random_pose
+    from voxlab.face.learned_swap import identity_crops
+
+    rng = np.random.default_rng(4)
+    clip = tmp_path / "b.mp4"
+    write_video(clip, [random_pose(faces[1], rng) for _ in range(3)], fps=5)
+    crops, masks = identity_crops(clip, 5, size=32, landmarker=landmarker)
+    assert crops.shape == (5, 32, 32, 3) and masks.mean() > 0.2  # 3 frames + 2 posed again
+    blank = tmp_path / "blank.mp4"
+    write_video(blank, [np.full((96, 96, 3), 80, np.uint8)] * 2, fps=5)
+    with pytest.raises(Exception, match=r"blank\.mp4: no face"):
+        identity_crops(blank, 2, size=32, landmarker=landmarker)
+
+
 def test_train_swap_writes_a_loadable_model_and_resumes(trained, capsys):
     import torch
 
@@ -78,6 +94,9 @@ def test_train_swap_writes_a_loadable_model_and_resumes(trained, capsys):
     assert run(["face", "train-swap", "--a", "nobody.jpg", "--b", "astronaut", "-o",
                 str(missing), "--no-progress"]) == 2  # fmt: skip
     assert "nobody.jpg" in capsys.readouterr().err
+    assert run(["face", "train-swap", "--a", "hopper", "--b", "astronaut", "-o",
+                str(missing), "--precision", "int4", "--no-progress"]) == 2  # fmt: skip
+    assert "int4" in capsys.readouterr().err and not missing.exists()
 
 
 def test_resumed_training_equals_an_uninterrupted_run():
