@@ -139,6 +139,7 @@ def train_swap_command(
     precision: str = typer.Option(
         "float32", help="Stored weights: float32, float16 (1/2 size) or int8 (1/4 size)."
     ),
+    device: str = typer.Option("cpu", help="Torch device for training (cpu, cuda, cuda:1)."),
     progress: bool = typer.Option(True, help="Progress bar on a terminal."),
 ) -> None:
     r"""Train a learned face-swap model (shared encoder, decoders for A and B).
@@ -174,6 +175,7 @@ def train_swap_command(
         checkpoint_every=checkpoint_every,
         precision=precision,
         recipe=str(recipe or "DEBUG"),
+        device=device,
         progress=bar(progress, "step"),
     )
     before, after = meta["heldout_l1_before"], meta["heldout_l1_after"]

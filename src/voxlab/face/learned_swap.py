@@ -289,6 +289,7 @@ def train_swap_run(
     checkpoint_every: int = 500,
     precision: str = "float32",
     recipe: str | None = None,
+    device: str = "cpu",
     progress=None,
 ) -> dict:
     """Make both identities' crops, train, checkpoint, and measure held-out reconstruction.
@@ -298,12 +299,27 @@ def train_swap_run(
     ``checkpoint_every`` steps (``resume=True`` continues from it); the final model (with
     its provenance and loss figures in ``meta``) to ``out``.
 
+    Args:
+        a: Identity A: a sample-face name, a photo or a video.
+        b: Identity B.
+        cfg: :class:`~voxlab.face.learned.SwapModelConfig` (sizes and schedule).
+        out: Model file to write.
+        crops: Training crops per identity.
+        held_out: Held-out crops per identity.
+        resume: Continue from ``OUT.ckpt``.
+        checkpoint_every: Steps between checkpoints.
+        precision: Storage of the final model (``float32``, ``float16``, ``int8``).
+        recipe: Recipe path recorded in ``meta``.
+        device: Torch device of the training (the saved model is on the CPU).
+        progress: Optional ``wrap(iterable, total)`` progress bar.
+
     Returns:
         The summary stored as the model's ``meta``: identities, recipe, steps, crops,
         final training loss, held-out L1 per identity before and after training.
 
     Raises:
         CheckpointError: ``resume`` without a readable ``OUT.ckpt``.
+        ConfigError: Unknown precision or unusable device.
     """
     import time
 
@@ -320,6 +336,12 @@ def train_swap_run(
 
     if precision not in PRECISIONS:  # before minutes of training, not after
         raise ConfigError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ConfigError(f"--device {device!r}: not a torch device (cpu, cuda, cuda:1)") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {device}: no CUDA GPU is visible here; use --device cpu")
     out = Path(out)
     ckpt = out.with_name(out.name + ".ckpt")
     state = None
@@ -352,7 +374,8 @@ def train_swap_run(
     t1 = time.process_time()
     model, losses = train_swap_model(ca, cb, cfg, masks_a=ma, masks_b=mb, resume=state,
                                      checkpoint=save_state, checkpoint_every=checkpoint_every,
-                                     progress=progress)  # fmt: skip
+                                     progress=progress, device=device)  # fmt: skip
+    model = model.cpu()
     meta = {
         "a": str(a), "b": str(b), "recipe": recipe or "", "steps": cfg.steps,
         "crops": [len(ca), len(cb)], "held_out": [len(ha), len(hb)],

@@ -97,6 +97,9 @@ def test_train_swap_writes_a_loadable_model_and_resumes(trained, capsys):
     assert run(["face", "train-swap", "--a", "hopper", "--b", "astronaut", "-o",
                 str(missing), "--precision", "int4", "--no-progress"]) == 2  # fmt: skip
     assert "int4" in capsys.readouterr().err and not missing.exists()
+    assert run(["face", "train-swap", "--a", "hopper", "--b", "astronaut", "-o",
+                str(missing), "--device", "gpu0", "--no-progress"]) == 2  # fmt: skip
+    assert "gpu0" in capsys.readouterr().err
 
 
 def test_resumed_training_equals_an_uninterrupted_run():
