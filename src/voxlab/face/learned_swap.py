@@ -77,12 +77,32 @@ def crop_with_mask(frame: np.ndarray, points: np.ndarray, size: int) -> tuple[np
     return crop, face_mask(points, m, size)
 
 
-def _video_frames(path: Path, n: int) -> list[np.ndarray]:
-    from voxlab.av.video import probe_video, read_frames
+def _candidates(source, n: int, rng: np.random.Generator, lm: Landmarker, seed: int):
+    """Frames to crop: posed talking-face renders of a photo, or a video's frames.
 
-    total = probe_video(path).frames or n
-    step = max(1, total // n)
-    return [f for i, f in enumerate(read_frames(path)) if i % step == 0][:n]
+    A video is streamed (bounded memory): every ``frames // n``-th frame, then further
+    passes over the same frames with random poses while crops are still missing.
+    """
+    from voxlab.face.boundary import random_pose
+
+    path = Path(str(source))
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        from voxlab.av.video import probe_video, read_frames
+
+        step = max(1, (probe_video(path).frames or n) // n)
+        for posed in (False, True, True, True):
+            for i, frame in enumerate(read_frames(path)):
+                if i % step == 0:
+                    yield random_pose(frame, rng) if posed else frame
+        return
+    from voxlab.face.talk import TalkingFace
+
+    photo = identity_image(source)
+    talk = TalkingFace(photo, landmarker=lm, seed=seed, head_motion=0.0, name=str(source))
+    while True:
+        blink = 1.0 if rng.random() < 0.15 else 0.0
+        frame = talk.render(rng.uniform(0, 1) ** 1.5, rng.uniform(-1, 1), blink, 0.0)
+        yield random_pose(frame, rng)
 
 
 def identity_crops(
@@ -110,39 +130,21 @@ def identity_crops(
     Raises:
         NoFaceError: No face in the photo or in any frame of the video.
     """
-    from voxlab.face.boundary import random_pose
-    from voxlab.face.talk import TalkingFace
+    import itertools
 
     lm = landmarker or Landmarker()
     rng = np.random.default_rng(seed)
-    path = Path(str(source))
-    if path.suffix.lower() in VIDEO_SUFFIXES:
-        frames = _video_frames(path, n)
-        talk = None
-    else:
-        photo = identity_image(source)
-        talk = TalkingFace(photo, landmarker=lm, seed=seed, head_motion=0.0, name=str(source))
     crops, masks = [], []
-    tries = 0
     wrap = progress or (lambda it, total: it)
-    for _ in wrap(range(4 * n), n):
-        if len(crops) >= n:
-            break
-        tries += 1
-        if talk is not None:
-            blink = 1.0 if rng.random() < 0.15 else 0.0
-            frame = talk.render(rng.uniform(0, 1) ** 1.5, rng.uniform(-1, 1), blink, 0.0)
-            frame = random_pose(frame, rng)
-        else:
-            frame = frames[(tries - 1) % len(frames)]
-            if tries > len(frames):
-                frame = random_pose(frame, rng)
+    for frame in wrap(itertools.islice(_candidates(source, n, rng, lm, seed), 4 * n), n):
         faces = lm.faces(frame)
         if not faces:
             continue
         crop, mask = crop_with_mask(frame, faces[0].points, size)
         crops.append(crop)
         masks.append(mask)
+        if len(crops) >= n:
+            break
     if not crops:
         raise NoFaceError(f"{source}: no face found in any frame; give a clear frontal face")
     return np.stack(crops), np.stack(masks)
