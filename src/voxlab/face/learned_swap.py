@@ -19,14 +19,13 @@ mask are left exactly as they were.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from voxlab.face.errors import FaceError, NoFaceError, need_cv2
 from voxlab.face.landmarks import FaceTracker, Landmarker, align_matrix
-from voxlab.face.swap import SwapStats
+from voxlab.face.swap import SwapStats, TrackedSwap
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v"}
 
@@ -150,7 +149,7 @@ def identity_crops(
     return np.stack(crops), np.stack(masks)
 
 
-class LearnedSwapper:
+class LearnedSwapper(TrackedSwap):
     """Swap the tracked face of each frame with a trained :class:`DFLAutoencoder`.
 
     Args:
@@ -255,21 +254,6 @@ class LearnedSwapper:
         roi = out[y0:y1, x0:x1]
         out[y0:y1, x0:x1] = (big * alpha + roi * (1.0 - alpha) + 0.5).astype(np.uint8)
         return out
-
-    def swap_frame(self, frame: np.ndarray) -> np.ndarray:
-        """Track the face in ``frame`` and swap it; frames without a face pass through."""
-        self.stats.frames += 1
-        pts = self.tracker.update(frame)
-        if pts is None:
-            self.stats.no_face += 1
-            return frame
-        self.stats.swapped += 1
-        return self.swap_points(frame, pts)
-
-    def swap_frames(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """:meth:`swap_frame` over a stream of frames (bounded memory)."""
-        for frame in frames:
-            yield self.swap_frame(frame)
 
 
 def colour_transfer_masked(src: np.ndarray, ref: np.ndarray, mask: np.ndarray) -> np.ndarray:

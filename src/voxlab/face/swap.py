@@ -8,6 +8,7 @@ exponential smoothing).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -44,7 +45,37 @@ class SwapStats:
     no_face: int = 0
 
 
-class FaceSwapper:
+class TrackedSwap(ABC):
+    """Frame loop shared by the swappers: track the target face, then ``swap_points``.
+
+    A subclass sets ``self.tracker`` (:class:`~voxlab.face.landmarks.FaceTracker`) and
+    ``self.stats`` (:class:`SwapStats`) and defines ``swap_points(frame, points)``.
+    """
+
+    tracker: FaceTracker
+    stats: SwapStats
+
+    @abstractmethod
+    def swap_points(self, frame: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """Swap the face whose 68 landmarks are ``points``."""
+
+    def swap_frame(self, frame: np.ndarray) -> np.ndarray:
+        """Track the target face in ``frame`` and swap; frames without a face pass through."""
+        self.stats.frames += 1
+        pts = self.tracker.update(frame)
+        if pts is None:
+            self.stats.no_face += 1
+            return frame
+        self.stats.swapped += 1
+        return self.swap_points(frame, pts)
+
+    def swap_frames(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """:meth:`swap_frame` over a stream of frames (bounded memory)."""
+        for frame in frames:
+            yield self.swap_frame(frame)
+
+
+class FaceSwapper(TrackedSwap):
     """Put one source face onto the tracked face of each target frame.
 
     Args:
@@ -123,18 +154,3 @@ class FaceSwapper:
         soft = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.02 * (x1 - x0)))[..., None] / 255.0
         out[y0:y1, x0:x1] = (warped * soft + roi * (1 - soft)).astype(np.uint8)
         return out
-
-    def swap_frame(self, frame: np.ndarray) -> np.ndarray:
-        """Track the target face in ``frame`` and swap; frames without a face pass through."""
-        self.stats.frames += 1
-        pts = self.tracker.update(frame)
-        if pts is None:
-            self.stats.no_face += 1
-            return frame
-        self.stats.swapped += 1
-        return self.swap_points(frame, pts)
-
-    def swap_frames(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """:meth:`swap_frame` over a stream of frames (bounded memory)."""
-        for frame in frames:
-            yield self.swap_frame(frame)
