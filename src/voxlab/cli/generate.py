@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -44,6 +45,12 @@ def tts_command(
     ),
     watermark: bool = typer.Option(True, "--watermark/--no-watermark", help=WATERMARK_HELP),
     key: Path | None = typer.Option(None, "--watermark-key", help=KEY_HELP),
+    phonemes_out: Path | None = typer.Option(
+        None,
+        "--phonemes-out",
+        help="Also write the timed phonemes (JSON [[start_s, end_s, symbol], ...]) for "
+        "`voxlab face talk --phonemes` (espeak, piper, vits record them).",
+    ),
 ) -> None:
     """Speak TEXT offline with one of voxlab's TTS engines (`voxlab voices` lists them).
 
@@ -61,6 +68,8 @@ def tts_command(
         voxlab tts "こんにちは" --engine kokoro --voice jf_alpha -o ja.wav
         voxlab tts "Hello there" --engine festival --voice kal_diphone -o kal.wav
         voxlab tts "Hello" --engine piper --voice ~/voices/de_DE-thorsten-medium.onnx -o de.wav
+        voxlab tts "Hello there" --phonemes-out hello.json -o hello.wav
+        voxlab face talk face.jpg hello.wav --phonemes hello.json -o hello.mp4
     """
     from voxlab.errors import ConfigError
     from voxlab.generation.base import write_generated
@@ -85,6 +94,12 @@ def tts_command(
         raise ConfigError(f"--variant and --pitch are espeak options; engine {engine!r} has none")
     tts = get_engine(engine, **options)
     generated = tts.synthesize(text, voice=voice, speed=speed, seed=seed, sample_rate=sample_rate)
+    events = generated.params.get("phonemes")
+    if phonemes_out is not None and not events:
+        raise ConfigError(
+            f"{generated.system} recorded no phoneme timings, so --phonemes-out has nothing "
+            "to write (espeak, piper and vits record them; kokoro and festival do not)"
+        )
     write_generated(
         generated, out, metadata={"comment": f"voxlab tts {generated.system}"},
         watermark=watermark, key=key,
@@ -98,6 +113,9 @@ def tts_command(
         f"{out} ({generated.duration:.2f} s, {generated.sample_rate} Hz, {generated.system}); "
         f"{label}"
     )
+    if phonemes_out is not None:
+        phonemes_out.write_text(json.dumps(events) + "\n", encoding="utf-8")
+        typer.echo(f"{phonemes_out} ({len(events)} timed phonemes)")
 
 
 def vocode_command(

@@ -93,3 +93,26 @@ def test_voices_lists_engines_and_voices(capsys):
     assert main(["voices", "--engine", "festival"]) == 0
     table = capsys.readouterr().out
     assert table.startswith("festival:") and "voxlab tts TEXT --engine" in table
+
+
+def test_tts_writes_the_phonemes_face_talk_reads(tmp_path, capsys, espeak):
+    from voxlab.face.visemes import read_events
+
+    out, events = tmp_path / "hello.wav", tmp_path / "hello.json"
+    args = ["tts", "Hello there, Bob.", "-o", str(out), "--no-watermark"]
+    assert main([*args, "--phonemes-out", str(events)]) == 0
+    assert f"{events} (" in capsys.readouterr().out
+    timed = read_events(events)  # the reader of `voxlab face talk --phonemes`
+    if not timed:
+        pytest.skip("libespeak-ng phoneme events unavailable")
+    assert timed[0][0] == 0.0 and abs(timed[-1][1] - info(out).duration) < 0.05
+    assert any(symbol == "b" for _, _, symbol in timed)  # "Bob" closes the lips
+
+
+def test_tts_phonemes_out_refused_before_writing_when_the_engine_has_none(tmp_path, capsys):
+    _engine_or_skip("festival")
+    out, events = tmp_path / "f.wav", tmp_path / "f.json"
+    args = ["tts", "Hi.", "--engine", "festival", "-o", str(out), "--phonemes-out", str(events)]
+    assert main(args) == 2
+    assert "recorded no phoneme timings" in capsys.readouterr().err
+    assert not out.exists() and not events.exists()
