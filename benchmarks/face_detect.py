@@ -67,13 +67,13 @@ LENGTHS = (1.0, 2.0, 4.0)
 
 
 def _faces():
-    from voxlab.face.samples import HELD_OUT, TRAINING, available, load_face
+    from voxlab.face.samples import SAMPLE_FACES, available, load_face
 
     have = available()
-    missing = [n for n in (TRAINING, *HELD_OUT) if n not in have]
+    missing = [n for n in SAMPLE_FACES if n not in have]
     if missing:
         raise SystemExit(f"sample faces missing: {missing} (pip install 'voxlab[face]')")
-    return {n: load_face(n) for n in (TRAINING, *HELD_OUT)}
+    return {n: load_face(n) for n in SAMPLE_FACES}
 
 
 def boundary_section(faces, lm, *, pairs: int, seed: int = 11) -> None:
@@ -256,7 +256,7 @@ def _talking_clips(faces, lm, engine_name: str = "espeak"):
     from voxlab.audio.resample import resample
     from voxlab.av.make import mouth_track
     from voxlab.face.landmarks import FaceTracker
-    from voxlab.face.samples import HELD_OUT
+    from voxlab.face.samples import PORTRAITS
     from voxlab.face.sync import mouth_opening
     from voxlab.face.talk import TalkingFace
     from voxlab.generation.neural.engines import get_engine
@@ -266,7 +266,7 @@ def _talking_clips(faces, lm, engine_name: str = "espeak"):
         raise SystemExit(f"TTS engine {engine_name} missing: {engine.missing()}")
     speech = [engine.synthesize(text, seed=0) for text in PASSAGES]
     clips = []
-    for (k, name), (j, gen) in itertools.product(enumerate(HELD_OUT), enumerate(speech)):
+    for (k, name), (j, gen) in itertools.product(enumerate(PORTRAITS), enumerate(speech)):
         track, info = mouth_track(gen, gen.audio, fps=FPS)
         face = TalkingFace(faces[name], landmarker=lm, seed=10 * k + j)
         tracker = FaceTracker(lm, smoothing=0.0, redetect=5, stabilise="none")  # as detect
@@ -377,7 +377,7 @@ def stabilise_section(faces, lm, *, repeats: int, frames: int = 60) -> None:
     """Jitter per stabilisation mode (still, moving) and swap frames/s per mode."""
     from voxlab.face.boundary import source_variant
     from voxlab.face.landmarks import FaceTracker
-    from voxlab.face.samples import HELD_OUT
+    from voxlab.face.samples import PORTRAITS
     from voxlab.face.swap import FaceSwapper
 
     modes = ("none", "ema", "flow")
@@ -385,7 +385,7 @@ def stabilise_section(faces, lm, *, repeats: int, frames: int = 60) -> None:
     print(
         f"{'face':10} {'video':7} {'mode':5} {'motion px':>9} {'motion err':>10} {'point err':>9}"
     )
-    for name in HELD_OUT:
+    for name in PORTRAITS:
         base = lm.face(faces[name]).points
         for moving in (False, True):
             vid, mats = _posed_video(faces[name], frames, moving=moving)
@@ -398,8 +398,8 @@ def stabilise_section(faces, lm, *, repeats: int, frames: int = 60) -> None:
                     f"{name:10} {'moving' if moving else 'still':7} {mode:5} "
                     f"{j['motion']:9.2f} {j['motion_err']:10.2f} {j['point_err']:9.2f}"
                 )
-    vid, _ = _posed_video(faces[HELD_OUT[0]], frames, moving=True, seed=1)
-    source = source_variant(faces[HELD_OUT[1]], np.random.default_rng(0))
+    vid, _ = _posed_video(faces[PORTRAITS[0]], frames, moving=True, seed=1)
+    source = source_variant(faces[PORTRAITS[1]], np.random.default_rng(0))
     fps: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
     for _ in range(repeats):
@@ -414,7 +414,7 @@ def stabilise_section(faces, lm, *, repeats: int, frames: int = 60) -> None:
     for mode in modes:
         m, c = statistics.median(fps[mode]), statistics.median(cpu[mode])
         print(
-            f"swap {HELD_OUT[1]} -> moving {HELD_OUT[0]}, stabilise {mode:4}: median {m:5.1f} "
+            f"swap {PORTRAITS[1]} -> moving {PORTRAITS[0]}, stabilise {mode:4}: median {m:5.1f} "
             f"frames/s, {c:5.1f} CPU ms/frame (x{c / base:.2f} the CPU of none); "
             f"target >= 10 frames/s -> {'met' if m >= 10 else 'MISSED'}"
         )
@@ -425,16 +425,16 @@ def report_section(faces, lm) -> None:
     from voxlab.av.video import write_video
     from voxlab.face.boundary import source_variant
     from voxlab.face.report import analyse_video
-    from voxlab.face.samples import HELD_OUT
+    from voxlab.face.samples import PORTRAITS
     from voxlab.face.swap import FaceSwapper
 
     tmp = Path(tempfile.mkdtemp())
-    vid, _ = _posed_video(faces[HELD_OUT[0]], 50, moving=True, seed=2)
-    src = source_variant(faces[HELD_OUT[1]], np.random.default_rng(1))
+    vid, _ = _posed_video(faces[PORTRAITS[0]], 50, moving=True, seed=2)
+    src = source_variant(faces[PORTRAITS[1]], np.random.default_rng(1))
     sw = FaceSwapper(src, landmarker=lm)
     write_video(tmp / "orig.mp4", iter(vid), fps=FPS)
     write_video(tmp / "swap.mp4", sw.swap_frames(vid), fps=FPS)
-    print(f"== voxlab face detect on a {HELD_OUT[1]} -> {HELD_OUT[0]} swap (50 frames, H.264)")
+    print(f"== voxlab face detect on a {PORTRAITS[1]} -> {PORTRAITS[0]} swap (50 frames, H.264)")
     for label in ("orig", "swap"):
         r = analyse_video(tmp / f"{label}.mp4")
         b = r["boundary"]

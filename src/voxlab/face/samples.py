@@ -8,8 +8,8 @@ voxlab never scrapes faces: its tests, recipes and benchmarks pose and swap thes
   photograph).
 - ``astronaut``: ``skimage/data/astronaut.png`` of scikit-image; public domain (NASA photograph).
 
-``messi`` is the identity the blending-boundary recipe trains on; ``hopper`` and
-``astronaut`` are held out from it (:mod:`benchmarks.face_detect` scores them).
+The blending-boundary recipe trains on ``messi`` and ``hopper``; ``astronaut`` is held out
+from it (``benchmarks/face_detect.py`` scores it, and leaves each face out in turn).
 
 Example:
     ``load_face("hopper")`` is Grace Hopper's portrait as RGB uint8 320x320, face centred;
@@ -28,10 +28,10 @@ import numpy as np
 
 from voxlab.face.errors import FaceError, NoFaceError
 
-#: The boundary-CNN recipe's training identity.
-TRAINING = "messi"
-#: Faces held out from that training.
-HELD_OUT = ("hopper", "astronaut")
+#: The two portraits (large, sharp faces): what the synchrony and stabilisation benchmarks
+#: animate and swap. The boundary CNN's own split is ``voxlab.face.boundary.TRAINING_IDS``
+#: (messi, hopper) and ``HELD_OUT_ID`` (astronaut).
+PORTRAITS = ("hopper", "astronaut")
 
 
 class SampleFaceMissingError(FaceError):
