@@ -147,6 +147,22 @@ def boundary_target(mask: np.ndarray, points: np.ndarray) -> np.ndarray:
     return (b / max(float(b.max()), 1e-6)).astype(np.float32)
 
 
+def _posed_faces(images, n: int, rng: np.random.Generator, landmarker, degrade_frames: bool):
+    """Random photos of ``images``, posed (and degraded), whose face is found: ``4 n`` tries.
+
+    Yields ``(photo, posed frame, points)``; points shape ``(68, 2)``.
+    """
+    from voxlab.face.landmarks import Landmarker
+
+    lm = landmarker or Landmarker()
+    for _ in range(4 * n if n > 0 else 0):
+        base = images[int(rng.integers(len(images)))]
+        frame = random_pose(degrade_photo(base, rng) if degrade_frames else base, rng)
+        faces = lm.faces(frame)
+        if faces:
+            yield base, frame, faces[0].points
+
+
 def self_blend_set(
     images: list[np.ndarray],
     n: int,
@@ -163,24 +179,17 @@ def self_blend_set(
         ``maps``, also their :func:`boundary_target` ``(m, 16, 16)`` (zeros for originals);
         ``degrade_frames`` as in :func:`make_swap_set`.
     """
-    from voxlab.face.landmarks import Landmarker, align_crop
+    from voxlab.face.landmarks import align_crop
 
-    lm = landmarker or Landmarker()
     rng = np.random.default_rng(seed)
     crops, labels, targets = [], [], []
-    tries = 0
-    while len(labels) < 2 * n and tries < 4 * n:
-        tries += 1
-        base = images[int(rng.integers(len(images)))]
-        frame = random_pose(degrade_photo(base, rng) if degrade_frames else base, rng)
-        faces = lm.faces(frame)
-        if not faces:
-            continue
-        pts = faces[0].points
+    for _, frame, pts in _posed_faces(images, n, rng, landmarker, degrade_frames):
         blended, mask = self_blend(frame, pts, rng)
         crops += [align_crop(frame, pts, size=CROP), align_crop(blended, pts, size=CROP)]
         labels += [0, 1]
         targets += [np.zeros((MAP, MAP), np.float32), boundary_target(mask, pts)]
+        if len(labels) >= 2 * n:
+            break
     out = np.stack(crops), np.array(labels, dtype=np.int64)
     return (*out, np.stack(targets)) if maps else out
 
@@ -247,15 +256,7 @@ def make_swap_set(
     lm = landmarker or Landmarker()
     rng = np.random.default_rng(seed)
     crops, labels, targets = [], [], []
-    tries = 0
-    while len(labels) < 2 * n and tries < 4 * n:
-        tries += 1
-        base = images[int(rng.integers(len(images)))]
-        target = random_pose(degrade_photo(base, rng) if degrade_frames else base, rng)
-        faces = lm.faces(target)
-        if not faces:
-            continue
-        pts = faces[0].points
+    for base, target, pts in _posed_faces(images, n, rng, lm, degrade_frames):
         try:
             src = base if sources is None else sources[int(rng.integers(len(sources)))]
             src = degrade_photo(src, rng) if degrade_frames else src
@@ -268,6 +269,8 @@ def make_swap_set(
         if maps:
             hull = hull_mask(pts, target.shape[:2])
             targets += [np.zeros((MAP, MAP), np.float32), boundary_target(hull, pts)]
+        if len(labels) >= 2 * n:
+            break
     out = np.stack(crops), np.array(labels, dtype=np.int64)
     return (*out, np.stack(targets)) if maps else out
 
