@@ -60,15 +60,14 @@ def swap_command(
     ),
     to: str = typer.Option("b", help="Learned: the identity the output shows (a or b)."),
 ) -> None:
-    """Put the face of --source onto the face in every frame of TARGET (landmark path).
+    """Replace the face in every frame of TARGET: by --source's face, or by a learned model.
 
-    With --method learned, a DeepFaceLab-style model (shared encoder, one decoder per
-    identity) redraws the target's face as the other identity of the model: --to b when
-    the video shows A. Without --model it uses the shipped hopper <-> astronaut model.
-
-    Delaunay warp of the source face, colour transfer, Poisson blending and landmarks
-    stabilised by optical flow (--stabilise); the target's audio is kept; the output
-    carries the AI-generated tag.
+    Landmark method (default): Delaunay warp of the --source face, colour transfer and
+    Poisson blending. --method learned: a DeepFaceLab-style model (shared encoder, one
+    decoder per identity) redraws the target's face as the model's other identity (--to b
+    when the video shows A); without --model, the shipped hopper <-> astronaut model.
+    Both track landmarks stabilised by optical flow (--stabilise); the target's audio is
+    kept and the output carries the AI-generated tag.
 
     Examples:
         voxlab face swap --source me.jpg clip.mp4 -o swapped.mp4
@@ -162,6 +161,12 @@ def train_swap_command(
     from voxlab.face.learned_swap import train_swap_run
 
     cfg = config_from_yaml(recipe) if recipe is not None else DEBUG
+    if recipe is None:
+        typer.echo(
+            f"no --recipe: the DEBUG configuration ({DEBUG.steps} steps at {DEBUG.resolution} "
+            "px, a smoke test); --recipe recipes/face/dfl_cpu64.yaml trains a usable model",
+            err=True,
+        )
     if steps is not None:
         cfg = dataclasses.replace(cfg, steps=steps)
     meta = train_swap_run(
