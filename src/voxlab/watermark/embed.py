@@ -186,7 +186,6 @@ def watermark_signal(
     return out
 
 
-@on_one_blas_thread
 def embed(
     audio: np.ndarray,
     sr: int,
