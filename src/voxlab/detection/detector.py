@@ -12,6 +12,7 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,6 +53,8 @@ class Detector:
         the inference itself (issue 15). The ``voxlab`` CLI sets
         ``OMP_WAIT_POLICY=PASSIVE``; library users should export it before Python starts
         (it is read once, when torch loads OpenMP, so a Detector cannot change it).
+        On a CUDA device the model runs in strict float32 (:func:`strict_float32`) and
+        without the CPU tiling of :mod:`voxlab.models.fast`, so scores equal the CPU's.
     """
 
     def __init__(
@@ -126,7 +129,7 @@ class Detector:
         entry = pretrained.get_entry(name)
         model = pretrained.load_pretrained(name, checkpoint=checkpoint, download=download)
         if optimize:
-            model = _optimized(model)
+            model = _optimized(model, kwargs.get("device", "cpu"))
         return cls(
             model,
             name=name,
@@ -192,7 +195,7 @@ class Detector:
             name = model
         net.eval()
         if optimize:
-            net = _optimized(net)
+            net = _optimized(net, kwargs.get("device", "cpu"))
         return cls(net, name=name, threshold=threshold, **kwargs)
 
     # ------------------------------------------------------------------ arrays
@@ -208,9 +211,10 @@ class Detector:
         if batch.ndim != 2:
             raise ConfigError(f"inputs must be (n, time), got shape {tuple(batch.shape)}")
         outs = []
-        for start in range(0, batch.shape[0], self.batch_size):
-            chunk = batch[start : start + self.batch_size].to(self.device)
-            outs.append(self.model(chunk).float().cpu())
+        with strict_float32():
+            for start in range(0, batch.shape[0], self.batch_size):
+                chunk = batch[start : start + self.batch_size].to(self.device)
+                outs.append(self.model(chunk).float().cpu())
         return torch.cat(outs).numpy()
 
     def score(
@@ -401,8 +405,35 @@ def _refuse_silence(wave: np.ndarray, name: str) -> None:
         )
 
 
-def _optimized(model: nn.Module) -> nn.Module:
-    """The inference-optimised equivalent of ``model`` when voxlab has one for it."""
+@contextmanager
+def strict_float32() -> Iterator[None]:
+    """Run CUDA convolutions and matrix products in full float32, then restore the flags.
+
+    PyTorch lets cuDNN convolutions use TF32 by default (10-bit mantissa products on
+    Ampere and later GPUs). Measured on an H200 (``benchmarks/gpu_paths.py``), that moves
+    the published AASIST's logits by up to 0.12 and RawGAT-ST's by 0.012, against
+    ``<= 1e-5`` in float32, so the same file could get another verdict on a GPU than on
+    the CPU. A no-op on machines without CUDA.
+    """
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    saved = cudnn.allow_tf32, matmul.allow_tf32
+    cudnn.allow_tf32 = matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        cudnn.allow_tf32, matmul.allow_tf32 = saved
+
+
+def _optimized(model: nn.Module, device: str | torch.device = "cpu") -> nn.Module:
+    """The inference-optimised equivalent of ``model`` when voxlab has one for it.
+
+    The optimisations (folded batch norms, channels-last time tiles sized for CPU caches)
+    are for the CPU; on a GPU the tiles only add kernel launches (on an H200 in float32 the
+    tiled AASIST ran at 252 utterances/s against 629 for the plain model, batch 64), so
+    other devices get the plain model.
+    """
+    if torch.device(device).type != "cpu":
+        return model
     try:
         from voxlab.models.fast import optimize_for_inference
     except ImportError:

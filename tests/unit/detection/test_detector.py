@@ -155,3 +155,28 @@ def test_auto_policy_keeps_full_for_whole_utterance_models():
         default_policy = "full"
 
     assert Detector(Whole(), policy="auto").policy.name == "full"
+
+
+def test_strict_float32_turns_tf32_off_and_restores_the_flags():
+    from voxlab.detection.detector import strict_float32
+
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    before = cudnn.allow_tf32, matmul.allow_tf32
+    try:
+        cudnn.allow_tf32 = matmul.allow_tf32 = True
+        with pytest.raises(RuntimeError, match="boom"), strict_float32():
+            assert (cudnn.allow_tf32, matmul.allow_tf32) == (False, False)
+            raise RuntimeError("boom")
+        assert (cudnn.allow_tf32, matmul.allow_tf32) == (True, True)  # restored on error
+    finally:
+        cudnn.allow_tf32, matmul.allow_tf32 = before
+
+
+def test_cpu_tiling_optimisation_only_on_the_cpu():
+    """The fast path's CPU-cache tiles are skipped on other devices (see gpu_paths.py)."""
+    from voxlab.detection.detector import _optimized
+    from voxlab.models.registry import build_model
+
+    model = build_model("aasist-l").eval()
+    assert _optimized(model, "cuda:0") is model
+    assert _optimized(model, "cpu") is not model
