@@ -26,11 +26,19 @@ DEMO_ARGS ?=
 demo: $(STAMP)
 	$(PY) -m voxlab demo $(DEMO_ARGS)
 
+# pytest-xdist: TEST_WORKERS processes, one test file per worker at a time (module fixtures
+# are built once), one OpenMP/BLAS thread each (threads that spin while waiting cost more than
+# they give on 2 cores). On this project's 2-core machine: 4 min 27 s against 10 min 0 s for
+# one process with default threads. TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+TEST_ENV := OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}
+
 test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -q $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
