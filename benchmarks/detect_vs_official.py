@@ -22,6 +22,12 @@ environment already sets it, and the policy applies to both implementations alik
     python benchmarks/detect_vs_official.py
     python benchmarks/detect_vs_official.py --models aasist,rawgat-st,aasist-l --rounds 5
     OMP_WAIT_POLICY=ACTIVE python benchmarks/detect_vs_official.py   # spinning threads
+    python benchmarks/detect_vs_official.py --roofline   # + the float32 floor of this CPU
+
+``--roofline`` adds the work of one utterance (GFLOP, counted by PyTorch) and the float32
+rate one thread of this CPU reaches (``benchmarks/_roofline.py``): their quotient is the
+least CPU time any float32 forward of the official function can take, and the table says
+what share of that peak a 5x ratio would need.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _official_style_models import load_official_aasist, load_official_rawgat_st
+from _roofline import conv_gflops, flops_per_utterance, matmul_gflops
 from voxlab import pretrained
 from voxlab.models.checkpoints import load_checkpoint_into
 from voxlab.models.fast import optimize_for_inference
@@ -110,6 +117,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (>= 3)")
     parser.add_argument("--utterances", type=int, default=4, help="per round at batch 1")
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
+    parser.add_argument(
+        "--roofline",
+        action="store_true",
+        help="also print FLOPs per utterance, the 1-thread float32 ceiling of this CPU and "
+        "what a 5x ratio would need (uses the 1-thread batch-1 row)",
+    )
     args = parser.parse_args()
     if args.rounds < 3:
         parser.error("--rounds must be >= 3")
@@ -126,10 +139,12 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
+    official_1t: dict[str, tuple[float, float]] = {}  # name -> (official, voxlab) CPU-s
+    references = {}
     for name in args.models.split(","):
         entry = pretrained.get_entry(name)
         ckpt = args.fixtures / "pretrained" / entry.filename
-        reference = _OFFICIAL[name](ckpt)
+        reference = references[name] = _OFFICIAL[name](ckpt)
         plain = build_model(entry.model).eval()
         load_checkpoint_into(plain, ckpt)
         voxlab = optimize_for_inference(plain)
@@ -162,12 +177,39 @@ def main() -> None:
                     ref_t.append(cpu_per_utt(reference, chunks))
                     vox_t.append(cpu_per_utt(voxlab, chunks))
                 ref_m, vox_m = statistics.median(ref_t), statistics.median(vox_t)
+                if threads == 1 and batch == 1:
+                    official_1t[name] = (ref_m, vox_m)
                 print(
                     f"{name:9} {threads:>3} {batch:>5} {ref_m:>14.3f} {vox_m:>12.3f} "
                     f"{ref_m / vox_m:>5.2f}x {mem:>15} {errors:>18} {load:>5.1f}",
                     flush=True,
                 )
+    if args.roofline:
+        print_roofline(references, inputs, official_1t)
     print("load average after: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))
+
+
+def print_roofline(references: dict, inputs: torch.Tensor, measured: dict) -> None:
+    """The float32 floor of one utterance's CPU time, against the measured figures."""
+    torch.set_num_threads(1)
+    peak, conv = matmul_gflops(), conv_gflops()
+    print(
+        f"\nroofline, 1 thread: float32 matrix product {peak:.0f} GFLOP/s, AASIST's hottest "
+        f"convolution (oneDNN, channels-last) {conv:.0f} GFLOP/s"
+    )
+    print(
+        f"{'model':9} {'GFLOP/utt':>9} {'floor CPU-s':>11} {'official':>8} {'voxlab':>7} "
+        f"{'voxlab GFLOP/s':>14} {'5x needs CPU-s':>14} {'= GFLOP/s':>9} {'% of peak':>9}"
+    )
+    for name, reference in references.items():
+        gflop = flops_per_utterance(reference, inputs[:1]) / 1e9
+        official, voxlab = measured.get(name, (float("nan"), float("nan")))
+        need = official / 5
+        share = 100 * gflop / need / peak
+        print(
+            f"{name:9} {gflop:9.2f} {gflop / peak:11.3f} {official:8.3f} {voxlab:7.3f} "
+            f"{gflop / voxlab:14.0f} {need:14.3f} {gflop / need:9.0f} {share:8.0f}%"
+        )
 
 
 if __name__ == "__main__":
