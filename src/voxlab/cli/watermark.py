@@ -138,8 +138,6 @@ def detect_command(
         voxlab watermark detect out.mp3 --key my.key --message "model v2"
         voxlab watermark detect uploads/ --key my.key --format jsonl > marks.jsonl
     """
-    from tqdm import tqdm
-
     from voxlab.audio.discovery import find_audio_files
     from voxlab.watermark import DEFAULT_FPR, as_key, detect_files
     from voxlab.watermark.provenance import name_payload
@@ -151,7 +149,11 @@ def detect_command(
         raise VoxlabError(f"no audio files found in {', '.join(map(str, paths))}")
     k = as_key(key)
     rows = []
-    bar = tqdm(total=len(files), unit="file", disable=not progress or None, file=sys.stderr)
+    bar = None
+    if progress and len(files) > 1:  # one file needs no bar (nor tqdm's import)
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), unit="file", disable=None, file=sys.stderr)
     try:
         for item in detect_files(files, k, fpr=fpr, max_seconds=max_seconds):
             row = item.to_dict()
@@ -162,9 +164,11 @@ def detect_command(
             if fmt == "jsonl":
                 sys.stdout.write(json.dumps(row) + "\n")
                 sys.stdout.flush()
-            bar.update(1)
+            if bar is not None:
+                bar.update(1)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     if fmt != "jsonl":
         columns = TABLE_COLUMNS if fmt == "table" else CSV_COLUMNS
         shown = rows if fmt == "json" else [_flat(r, table=fmt == "table") for r in rows]
