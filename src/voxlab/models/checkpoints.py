@@ -515,7 +515,7 @@ def save_checkpoint(
     Returns:
         The path of the weights file.
     """
-    from safetensors.torch import save_file
+    from voxlab.models.stable_save import save_safetensors
 
     path = Path(path).with_suffix(".safetensors")
     name = model_name or _infer_model_name(model)
@@ -529,7 +529,7 @@ def save_checkpoint(
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(path), metadata={"format": SIDECAR_FORMAT, "model": name})
+    save_safetensors(tensors, path, metadata={"format": SIDECAR_FORMAT, "model": name})
     _sidecar_path(path).write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
     return path
 

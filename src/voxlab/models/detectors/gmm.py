@@ -541,7 +541,7 @@ class GMMCountermeasure(nn.Module):
 
         The config is stored as JSON in the file's metadata (``"voxlab_config"``).
         """
-        from safetensors.torch import save_file
+        from voxlab.models.stable_save import save_safetensors
 
         if not self.is_fitted:
             raise CheckpointError("refusing to save an untrained GMM countermeasure; fit it first")
@@ -551,7 +551,7 @@ class GMMCountermeasure(nn.Module):
             "voxlab_model": "gmm",
             "voxlab_config": json.dumps(dataclasses.asdict(self.config), sort_keys=True),
         }
-        save_file(tensors, str(path), metadata=meta)
+        save_safetensors(tensors, path, metadata=meta)
         return path
 
 
