@@ -131,7 +131,7 @@ def main() -> None:
     import torch
 
     from voxlab.face.landmarks import Landmarker
-    from voxlab.face.learned import load_swap_model
+    from voxlab.face.learned_io import load_swap_model
     from voxlab.face.samples import load_face
 
     torch.set_num_threads(args.threads)

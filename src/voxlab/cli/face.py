@@ -92,7 +92,7 @@ def swap_command(
     if not info.has_video:
         raise VoxlabError(f"{target}: no video stream; give a video to swap into")
     if method == "learned":
-        from voxlab.face.learned import load_swap_model
+        from voxlab.face.learned_io import load_swap_model
         from voxlab.face.learned_swap import LearnedSwapper
 
         learned = load_swap_model(model)

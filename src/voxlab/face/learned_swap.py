@@ -312,13 +312,8 @@ def train_swap_run(
     import torch
 
     from voxlab.errors import CheckpointError, ConfigError
-    from voxlab.face.learned import (
-        PRECISIONS,
-        DFLAutoencoder,
-        reconstruction_l1,
-        save_swap_model,
-        train_swap_model,
-    )
+    from voxlab.face.learned import DFLAutoencoder, reconstruction_l1, train_swap_model
+    from voxlab.face.learned_io import PRECISIONS, save_swap_model
 
     if precision not in PRECISIONS:  # before minutes of training, not after
         raise ConfigError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")

@@ -70,7 +70,8 @@ def test_identity_crops_from_a_video(faces, landmarker, tmp_path):
 def test_train_swap_writes_a_loadable_model_and_resumes(trained, capsys):
     import torch
 
-    from voxlab.face.learned import DEBUG, load_swap_model
+    from voxlab.face.learned import DEBUG
+    from voxlab.face.learned_io import load_swap_model
 
     model = load_swap_model(trained)
     assert model.cfg == DEBUG.__class__(**{**DEBUG.__dict__, "steps": 3})
@@ -125,7 +126,7 @@ def test_resumed_training_equals_an_uninterrupted_run():
 
 
 def test_learned_swap_changes_only_the_masked_face(trained, faces, landmarker):
-    from voxlab.face.learned import load_swap_model
+    from voxlab.face.learned_io import load_swap_model
     from voxlab.face.learned_swap import LearnedSwapper
 
     hopper = faces[0]
@@ -173,7 +174,8 @@ def test_bad_models_get_clear_errors(tmp_path, capsys):
     import torch
 
     from voxlab.errors import CheckpointError
-    from voxlab.face.learned import DEBUG, DFLAutoencoder, load_swap_model, save_swap_model
+    from voxlab.face.learned import DEBUG, DFLAutoencoder
+    from voxlab.face.learned_io import load_swap_model, save_swap_model
 
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a model" * 20)
@@ -208,7 +210,8 @@ def test_shipped_model_matches_its_checksum_and_swaps_identity(faces, landmarker
     """
     import torch
 
-    from voxlab.face.learned import WEIGHTS, file_sha256, load_swap_model
+    from voxlab.face.learned import WEIGHTS
+    from voxlab.face.learned_io import file_sha256, load_swap_model
     from voxlab.face.learned_swap import identity_crops
 
     if not WEIGHTS.is_file():
@@ -239,7 +242,8 @@ def test_int8_and_float16_files_are_smaller_and_close(tmp_path):
     import torch
 
     from voxlab.errors import ConfigError
-    from voxlab.face.learned import DEBUG, DFLAutoencoder, load_swap_model, save_swap_model
+    from voxlab.face.learned import DEBUG, DFLAutoencoder
+    from voxlab.face.learned_io import load_swap_model, save_swap_model
 
     torch.manual_seed(0)
     model = DFLAutoencoder(DEBUG).eval()

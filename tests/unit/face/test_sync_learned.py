@@ -22,7 +22,8 @@ def test_synchrony_finds_the_shift():
 
 def test_debug_swap_model_trains_and_round_trips(tmp_path):
     torch = pytest.importorskip("torch")
-    from voxlab.face.learned import DEBUG, load_swap_model, save_swap_model, train_swap_model
+    from voxlab.face.learned import DEBUG, train_swap_model
+    from voxlab.face.learned_io import load_swap_model, save_swap_model
 
     rng = np.random.default_rng(0)
     a = rng.integers(0, 255, (6, 32, 32, 3), dtype=np.uint8)
