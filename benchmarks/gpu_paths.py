@@ -165,25 +165,25 @@ def part_speed(fixtures: Path, device: torch.device, quick: bool, models: list[s
     for name in [m for m in models if m in OFFICIAL]:
         entry = pretrained.get_entry(name)
         ckpt = fixtures / "pretrained" / entry.filename
-        models = {"official": OFFICIAL[name](ckpt).to(device).eval()}
+        nets = {"official": OFFICIAL[name](ckpt).to(device).eval()}
         plain = build_model(entry.model).eval()
         load_checkpoint_into(plain, ckpt)
-        models["plain"] = plain.to(device)
-        models["detector"] = Detector.from_pretrained(name, checkpoint=ckpt, device=device).model
+        nets["plain"] = plain.to(device)
+        nets["detector"] = Detector.from_pretrained(name, checkpoint=ckpt, device=device).model
         for batch_size in batches:
             batch = inputs.repeat(-(-batch_size // len(inputs)), 1)[:batch_size].to(device)
             repeats = max(2, (16 if device.type == "cuda" else 2) // batch_size)
             for flags, ctx in (("default", nullcontext), ("strict fp32", strict_fp32)):
                 with ctx():
-                    rates, peaks = {k: [] for k in models}, {}
-                    for key, model in models.items():  # warm-up (cuDNN plans, allocator)
+                    rates, peaks = {k: [] for k in nets}, {}
+                    for key, model in nets.items():  # warm-up (cuDNN plans, allocator)
                         if device.type == "cuda":
                             torch.cuda.reset_peak_memory_stats(device)
                         utt_per_s(model, batch, device, 1)
                         if device.type == "cuda":
                             peaks[key] = torch.cuda.max_memory_allocated(device) / 1e9
                     for _ in range(3):
-                        for key, model in models.items():
+                        for key, model in nets.items():
                             rates[key].append(utt_per_s(model, batch, device, repeats))
                 med = {k: statistics.median(v) for k, v in rates.items()}
                 peak = f"{peaks['official']:.2f}/{peaks['detector']:.2f}" if peaks else "-"
