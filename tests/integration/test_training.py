@@ -94,7 +94,8 @@ def test_cli_stop_after_epoch_then_resume_equals_the_full_run(full_run, manifest
     assert "stopped after epoch 1" in capsys.readouterr().out
     assert len((split / "metrics.jsonl").read_text().splitlines()) == 1
     assert not (split / "scores" / "eval_scores.txt").exists()
-    assert main(["train", "--resume", str(split), "--data", str(manifest), "--no-progress"]) == 0
+    # the run folder remembers --data: `voxlab train --resume RUN_DIR` as the docs show it
+    assert main(["train", "--resume", str(split), "--no-progress"]) == 0
     a, b = load_file(run / "swa.safetensors"), load_file(split / "swa.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
 

@@ -18,6 +18,7 @@ Distributed: under ``torchrun`` (``WORLD_SIZE > 1``) the model is wrapped in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -88,6 +89,17 @@ def load_splits(recipe: Recipe, *, data_root: str | None = None) -> dict[str, li
     return out
 
 
+def _with_data(recipe: Recipe, data_root: str) -> Recipe:
+    """``recipe`` with ``--data`` written in (as an absolute path).
+
+    The run folder's ``config.yaml`` then records where the corpus is, so ``voxlab train
+    --resume RUN_DIR`` finds it without ``--data`` (which still overrides it).
+    """
+    field = "manifest" if recipe.data.corpus == "manifest" else "root"
+    where = str(Path(data_root).expanduser().resolve())
+    return dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, **{field: where}))
+
+
 def _subsample(items: Sequence[Utterance], limit: int, *, seed: int) -> list[Utterance]:
     """Keep ``limit`` items (both classes kept, in proportion), deterministically."""
     if not limit or len(items) <= limit:
@@ -137,6 +149,8 @@ class Trainer:
             recipe = recipe_from_dict(self.run.read_config())
         elif recipe is None:
             raise ConfigError("a recipe is needed to start a new run")
+        elif data_root:
+            recipe = _with_data(recipe, data_root)
         self.recipe = recipe
         self.resume = resume
         self.progress = progress and self.rank == 0
